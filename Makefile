@@ -1,0 +1,49 @@
+# Parta: `make run` serves the school locally, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install lint format lock messages bench-export clean
+
+$(STAMP): requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo "Parta is on http://127.0.0.1:$(PORT)/"
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Re-pin after changing dependencies in pyproject.toml.
+lock: $(STAMP)
+	$(BIN)/python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; print('\n'.join(p['dependencies'] + p['optional-dependencies']['dev']))" > $(VENV)/direct.txt
+	$(BIN)/python -m pip install --quiet --upgrade -r $(VENV)/direct.txt
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^pip==' > requirements.lock
+
+# Rebuild the translation catalogues (needs GNU gettext).
+messages: $(STAMP)
+	$(BIN)/python manage.py makemessages --locale ru --ignore ".venv/*" --ignore "var/*" --no-obsolete
+	$(BIN)/python manage.py compilemessages --locale ru --ignore ".venv/*"
+
+bench-export: $(STAMP)
+	$(BIN)/python bench/export_registrations.py
+
+clean:
+	rm -rf $(VENV) var/db.sqlite3 var/mail var/media var/static

@@ -1,0 +1,19 @@
+from django.core.management.base import BaseCommand
+
+from parta.accounts.demo import DEMO_PASSWORD, seed_people
+
+
+class Command(BaseCommand):
+    help = "Load Parta's demo data. Safe to run any number of times."
+
+    def handle(self, *args, **options):
+        people = seed_people()
+        self.stdout.write(self.style.SUCCESS("Demo data is in place. Demo logins:"))
+        self.stdout.write(
+            f"  student    {people.student.email}  (sign in by code: the code is printed "
+            "in this console and saved in var/mail/)"
+        )
+        self.stdout.write(f"  moderator  {people.moderator.email}  password: {DEMO_PASSWORD}")
+        self.stdout.write(
+            f"  staff      {people.staff.email}  password: {DEMO_PASSWORD}  (/admin/)"
+        )

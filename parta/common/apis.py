@@ -1,0 +1,56 @@
+"""API plumbing shared by every app: one error shape for all of /api/.
+
+Every error body is ``{"detail": <message for a person>, "code": <machine code>}``,
+plus ``"errors": {field: [messages]}`` when input failed validation.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from parta.common.errors import ApplicationError, ValidationFailed
+
+
+def _first_message(errors) -> str:
+    if isinstance(errors, dict):
+        for value in errors.values():
+            return _first_message(value)
+    if isinstance(errors, list | tuple) and errors:
+        return _first_message(errors[0])
+    return str(errors)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        exc = ValidationFailed(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    if isinstance(exc, ApplicationError):
+        body = {"detail": exc.message, "code": exc.code}
+        if isinstance(exc, ValidationFailed):
+            body["errors"] = exc.errors
+        elif exc.field:
+            body["errors"] = {exc.field: [exc.message]}
+        body.update(exc.extra)
+        return Response(body, status=exc.status_code)
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {
+            "detail": _first_message(exc.detail),
+            "code": "validation_failed",
+            "errors": exc.detail
+            if isinstance(exc.detail, dict)
+            else {"non_field_errors": exc.detail},
+        }
+        response.status_code = status.HTTP_400_BAD_REQUEST
+    elif isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        response.data = {
+            "detail": _first_message(exc.detail),
+            "code": codes if isinstance(codes, str) else "error",
+        }
+    return response
