@@ -26,6 +26,9 @@ INSTALLED_APPS = [
     "allauth.account",
     "parta.common",
     "parta.accounts",
+    "parta.catalog",
+    "parta.access",
+    "parta.learning",
 ]
 
 MIDDLEWARE = [
@@ -138,5 +141,6 @@ from config.settings.api import *  # noqa: E402
 from config.settings.auth import *  # noqa: E402
 from config.settings.cache import *  # noqa: E402
 from config.settings.celery import *  # noqa: E402
+from config.settings.storage import *  # noqa: E402
 from config.settings.email import *  # noqa: E402
 from config.settings.parta import *  # noqa: E402
