@@ -7,19 +7,23 @@ from parta.common import views as common_views
 
 api_v1 = [
     path("", include("parta.accounts.api_urls")),
+    path("", include("parta.learning.api_urls")),
 ]
 
 urlpatterns = [
+    # The API first: its hot paths should not be matched against every page pattern.
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("", common_views.home, name="home"),
     path("healthz", common_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
+    path("files/", include("parta.common.files_urls")),
     path("", include("parta.accounts.urls")),
     path("", include("parta.catalog.urls")),
+    path("", include("parta.learning.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/v1/", include((api_v1, "api"), namespace="api")),
 ]
 
 if settings.DEBUG:

@@ -97,7 +97,9 @@ LANGUAGES = [("ru", "Русский"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
-TIME_ZONE = "UTC"
+# Times are stored in UTC and shown in the school's time zone (also used for day
+# boundaries: see PARTA_TIME_ZONE in config/settings/parta.py, read from the same variable).
+TIME_ZONE = env.str("PARTA_TIME_ZONE", default="Europe/Moscow")
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env.str("PARTA_STATIC_ROOT", default=str(VAR_DIR / "static")))
@@ -106,15 +108,10 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "parta" / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("PARTA_MEDIA_ROOT", default=str(VAR_DIR / "media")))
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
+# STORAGES (files and static files) is set in config/settings/storage.py.
 # Without collectstatic the files are served straight from the apps (embedded default);
 # production sets PARTA_STATIC_MANIFEST=1 and runs collectstatic for hashed names.
-if env.bool("PARTA_STATIC_MANIFEST", default=False):
-    STORAGES["staticfiles"]["BACKEND"] = "whitenoise.storage.CompressedManifestStaticFilesStorage"
-else:
+if not env.bool("PARTA_STATIC_MANIFEST", default=False):
     WHITENOISE_USE_FINDERS = True
     WHITENOISE_AUTOREFRESH = DEBUG
 
@@ -141,6 +138,6 @@ from config.settings.api import *  # noqa: E402
 from config.settings.auth import *  # noqa: E402
 from config.settings.cache import *  # noqa: E402
 from config.settings.celery import *  # noqa: E402
-from config.settings.storage import *  # noqa: E402
 from config.settings.email import *  # noqa: E402
 from config.settings.parta import *  # noqa: E402
+from config.settings.storage import *  # noqa: E402

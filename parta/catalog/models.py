@@ -110,6 +110,8 @@ class Lesson(TimeStampedModel):
 class Test(TimeStampedModel):
     """A timed set of tasks: one attempt, scored as a whole."""
 
+    __test__ = False  # not a pytest test class, despite the name
+
     topic = models.ForeignKey(
         Topic, verbose_name=_("topic"), on_delete=models.CASCADE, related_name="tests"
     )
@@ -174,9 +176,7 @@ class Task(TimeStampedModel):
     answer_number = models.DecimalField(
         _("numeric answer"), max_digits=20, decimal_places=6, null=True, blank=True
     )
-    tolerance = models.DecimalField(
-        _("tolerance"), max_digits=20, decimal_places=6, default=0
-    )
+    tolerance = models.DecimalField(_("tolerance"), max_digits=20, decimal_places=6, default=0)
     solution = models.TextField(_("solution"), blank=True, help_text=_("Markdown."))
     solution_visibility = models.CharField(
         _("solution shown"),
@@ -194,7 +194,9 @@ class Task(TimeStampedModel):
         ordering = ["position", "id"]
         indexes = [models.Index(fields=["topic", "position"])]
         constraints = [
-            models.CheckConstraint(condition=Q(tolerance__gte=0), name="catalog_task_tolerance_gte_0"),
+            models.CheckConstraint(
+                condition=Q(tolerance__gte=0), name="catalog_task_tolerance_gte_0"
+            ),
             models.CheckConstraint(
                 condition=~Q(kind="number") | Q(answer_number__isnull=False),
                 name="catalog_task_number_has_answer",

@@ -51,7 +51,7 @@ class Money:
         return self.amount == 0
 
     def format(self) -> str:
-        """"1 990 ₽", "19.90 $": major units with a thin grouping space."""
+        """ "1 990 ₽", "19.90 $": major units with a thin grouping space."""
         exponent = CURRENCY_EXPONENT[self.currency]
         sign = "-" if self.amount < 0 else ""
         major, minor = divmod(abs(self.amount), 10**exponent)

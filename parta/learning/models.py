@@ -38,6 +38,9 @@ class Submission(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} · task {self.task_id} · {'✓' if self.is_correct else '✗'}"
+
 
 class TaskProgress(models.Model):
     """A student's standing on one task, kept up to date by the submission service so
@@ -56,6 +59,9 @@ class TaskProgress(models.Model):
             models.UniqueConstraint(fields=["user", "task"], name="learning_progress_once")
         ]
         indexes = [models.Index(fields=["user", "course", "solved_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} · task {self.task_id}"
 
     @property
     def is_solved(self) -> bool:
@@ -78,10 +84,15 @@ class DailyActivity(models.Model):
         ]
         ordering = ["-day"]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} · {self.day}"
+
 
 class TestAttempt(models.Model):
     """The one attempt a student has at a test: started, answered until the deadline,
     submitted once and scored as a whole."""
+
+    __test__ = False  # not a pytest test class, despite the name
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="test_attempts"
@@ -102,12 +113,17 @@ class TestAttempt(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} · test {self.test_id}"
+
     @property
     def is_submitted(self) -> bool:
         return self.submitted_at is not None
 
 
 class TestAnswer(models.Model):
+    __test__ = False  # not a pytest test class, despite the name
+
     attempt = models.ForeignKey(TestAttempt, on_delete=models.CASCADE, related_name="answers")
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="+")
     answer = models.JSONField()
@@ -119,3 +135,6 @@ class TestAnswer(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["attempt", "task"], name="learning_test_answer_once")
         ]
+
+    def __str__(self) -> str:
+        return f"attempt {self.attempt_id} · task {self.task_id}"

@@ -6,36 +6,99 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0001_initial'),
+        ("catalog", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AccessGrant',
+            name="AccessGrant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('source', models.CharField(choices=[('purchase', 'Purchase'), ('plan', 'Plan'), ('manual', 'Granted by staff'), ('free', 'Free')], max_length=16, verbose_name='source')),
-                ('starts_at', models.DateTimeField(verbose_name='starts at')),
-                ('available_until', models.DateTimeField(blank=True, null=True, verbose_name='available until')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='note')),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='access_grants', to='catalog.course', verbose_name='course')),
-                ('granted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='granted by')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='access_grants', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("purchase", "Purchase"),
+                            ("plan", "Plan"),
+                            ("manual", "Granted by staff"),
+                            ("free", "Free"),
+                        ],
+                        max_length=16,
+                        verbose_name="source",
+                    ),
+                ),
+                ("starts_at", models.DateTimeField(verbose_name="starts at")),
+                (
+                    "available_until",
+                    models.DateTimeField(blank=True, null=True, verbose_name="available until"),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="note")),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="access_grants",
+                        to="catalog.course",
+                        verbose_name="course",
+                    ),
+                ),
+                (
+                    "granted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="granted by",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="access_grants",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'access grant',
-                'verbose_name_plural': 'access grants',
-                'ordering': ['-starts_at', '-id'],
-                'indexes': [models.Index(fields=['user', 'course', 'is_active'], name='access_acce_user_id_35732a_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('available_until__isnull', True), ('available_until__gt', models.F('starts_at')), _connector='OR'), name='access_grant_ends_after_start'), models.CheckConstraint(condition=models.Q(('source__in', ['purchase', 'plan', 'manual', 'free'])), name='access_grant_source_valid')],
+                "verbose_name": "access grant",
+                "verbose_name_plural": "access grants",
+                "ordering": ["-starts_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["user", "course", "is_active"],
+                        name="access_acce_user_id_35732a_idx",
+                    )
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("available_until__isnull", True),
+                            ("available_until__gt", models.F("starts_at")),
+                            _connector="OR",
+                        ),
+                        name="access_grant_ends_after_start",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("source__in", ["purchase", "plan", "manual", "free"])),
+                        name="access_grant_source_valid",
+                    ),
+                ],
             },
         ),
     ]

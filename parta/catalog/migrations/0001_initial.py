@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,175 +15,383 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Task',
+            name="Task",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='position')),
-                ('statement', models.TextField(help_text='Markdown.', verbose_name='statement')),
-                ('kind', models.CharField(choices=[('text', 'Exact text'), ('number', 'Number'), ('single', 'Single choice'), ('multiple', 'Multiple choice')], max_length=16, verbose_name='answer kind')),
-                ('points', models.PositiveSmallIntegerField(default=1, verbose_name='points')),
-                ('answer_text', models.TextField(blank=True, verbose_name='accepted answers')),
-                ('answer_number', models.DecimalField(blank=True, decimal_places=6, max_digits=20, null=True, verbose_name='numeric answer')),
-                ('tolerance', models.DecimalField(decimal_places=6, default=0, max_digits=20, verbose_name='tolerance')),
-                ('solution', models.TextField(blank=True, help_text='Markdown.', verbose_name='solution')),
-                ('solution_visibility', models.CharField(choices=[('always', 'Always'), ('after_solved', 'After it is solved'), ('after_attempts', 'After N attempts'), ('never', 'Never')], default='after_solved', max_length=16, verbose_name='solution shown')),
-                ('solution_after_attempts', models.PositiveSmallIntegerField(default=3, verbose_name='attempts before the solution')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="position")),
+                ("statement", models.TextField(help_text="Markdown.", verbose_name="statement")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("text", "Exact text"),
+                            ("number", "Number"),
+                            ("single", "Single choice"),
+                            ("multiple", "Multiple choice"),
+                        ],
+                        max_length=16,
+                        verbose_name="answer kind",
+                    ),
+                ),
+                ("points", models.PositiveSmallIntegerField(default=1, verbose_name="points")),
+                ("answer_text", models.TextField(blank=True, verbose_name="accepted answers")),
+                (
+                    "answer_number",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=6,
+                        max_digits=20,
+                        null=True,
+                        verbose_name="numeric answer",
+                    ),
+                ),
+                (
+                    "tolerance",
+                    models.DecimalField(
+                        decimal_places=6, default=0, max_digits=20, verbose_name="tolerance"
+                    ),
+                ),
+                (
+                    "solution",
+                    models.TextField(blank=True, help_text="Markdown.", verbose_name="solution"),
+                ),
+                (
+                    "solution_visibility",
+                    models.CharField(
+                        choices=[
+                            ("always", "Always"),
+                            ("after_solved", "After it is solved"),
+                            ("after_attempts", "After N attempts"),
+                            ("never", "Never"),
+                        ],
+                        default="after_solved",
+                        max_length=16,
+                        verbose_name="solution shown",
+                    ),
+                ),
+                (
+                    "solution_after_attempts",
+                    models.PositiveSmallIntegerField(
+                        default=3, verbose_name="attempts before the solution"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'task',
-                'verbose_name_plural': 'tasks',
-                'ordering': ['position', 'id'],
+                "verbose_name": "task",
+                "verbose_name_plural": "tasks",
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Test',
+            name="Test",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='position')),
-                ('time_limit_minutes', models.PositiveIntegerField(default=30, validators=[django.core.validators.MinValueValidator(1)], verbose_name='time limit (minutes)')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="position")),
+                (
+                    "time_limit_minutes",
+                    models.PositiveIntegerField(
+                        default=30,
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="time limit (minutes)",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'test',
-                'verbose_name_plural': 'tests',
-                'ordering': ['position', 'id'],
+                "verbose_name": "test",
+                "verbose_name_plural": "tests",
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Author',
+            name="Author",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=150, verbose_name='name')),
-                ('bio', models.TextField(blank=True, verbose_name='about')),
-                ('user', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='author_profile', to=settings.AUTH_USER_MODEL, verbose_name='account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=150, verbose_name="name")),
+                ("bio", models.TextField(blank=True, verbose_name="about")),
+                (
+                    "user",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="author_profile",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="account",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'author',
-                'verbose_name_plural': 'authors',
-                'ordering': ['name', 'id'],
+                "verbose_name": "author",
+                "verbose_name_plural": "authors",
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Course',
+            name="Course",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('slug', models.SlugField(max_length=100, unique=True, verbose_name='slug')),
-                ('track', models.CharField(blank=True, help_text='For example "60+" or "80+".', max_length=32, verbose_name='track')),
-                ('description', models.TextField(blank=True, help_text='Markdown.', verbose_name='description')),
-                ('cover', models.FileField(blank=True, upload_to='courses/covers/', verbose_name='cover')),
-                ('price_amount', models.PositiveBigIntegerField(default=0, help_text='In kopecks or cents: 199000 = 1990.00.', verbose_name='price (minor units)')),
-                ('price_currency', models.CharField(choices=[('RUB', 'RUB'), ('USD', 'USD'), ('EUR', 'EUR'), ('KZT', 'KZT')], default='RUB', max_length=3, verbose_name='currency')),
-                ('is_published', models.BooleanField(default=False, verbose_name='published')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='position')),
-                ('authors', models.ManyToManyField(blank=True, to='catalog.author', verbose_name='authors')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("slug", models.SlugField(max_length=100, unique=True, verbose_name="slug")),
+                (
+                    "track",
+                    models.CharField(
+                        blank=True,
+                        help_text='For example "60+" or "80+".',
+                        max_length=32,
+                        verbose_name="track",
+                    ),
+                ),
+                (
+                    "description",
+                    models.TextField(
+                        blank=True, help_text="Markdown.", verbose_name="description"
+                    ),
+                ),
+                (
+                    "cover",
+                    models.FileField(
+                        blank=True, upload_to="courses/covers/", verbose_name="cover"
+                    ),
+                ),
+                (
+                    "price_amount",
+                    models.PositiveBigIntegerField(
+                        default=0,
+                        help_text="In kopecks or cents: 199000 = 1990.00.",
+                        verbose_name="price (minor units)",
+                    ),
+                ),
+                (
+                    "price_currency",
+                    models.CharField(
+                        choices=[("RUB", "RUB"), ("USD", "USD"), ("EUR", "EUR"), ("KZT", "KZT")],
+                        default="RUB",
+                        max_length=3,
+                        verbose_name="currency",
+                    ),
+                ),
+                ("is_published", models.BooleanField(default=False, verbose_name="published")),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="position")),
+                (
+                    "authors",
+                    models.ManyToManyField(
+                        blank=True, to="catalog.author", verbose_name="authors"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'course',
-                'verbose_name_plural': 'courses',
-                'ordering': ['position', 'id'],
+                "verbose_name": "course",
+                "verbose_name_plural": "courses",
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='TaskChoice',
+            name="TaskChoice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.CharField(max_length=500, verbose_name='text')),
-                ('is_correct', models.BooleanField(default=False, verbose_name='correct')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='position')),
-                ('task', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='choices', to='catalog.task', verbose_name='task')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text", models.CharField(max_length=500, verbose_name="text")),
+                ("is_correct", models.BooleanField(default=False, verbose_name="correct")),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="position")),
+                (
+                    "task",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="choices",
+                        to="catalog.task",
+                        verbose_name="task",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'choice',
-                'verbose_name_plural': 'choices',
-                'ordering': ['position', 'id'],
+                "verbose_name": "choice",
+                "verbose_name_plural": "choices",
+                "ordering": ["position", "id"],
             },
         ),
         migrations.AddField(
-            model_name='task',
-            name='test',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='tasks', to='catalog.test', verbose_name='test'),
+            model_name="task",
+            name="test",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="tasks",
+                to="catalog.test",
+                verbose_name="test",
+            ),
         ),
         migrations.CreateModel(
-            name='Topic',
+            name="Topic",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='position')),
-                ('opens_at', models.DateTimeField(blank=True, null=True, verbose_name='opens at')),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='topics', to='catalog.course', verbose_name='course')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="position")),
+                ("opens_at", models.DateTimeField(blank=True, null=True, verbose_name="opens at")),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="topics",
+                        to="catalog.course",
+                        verbose_name="course",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'topic',
-                'verbose_name_plural': 'topics',
-                'ordering': ['position', 'id'],
+                "verbose_name": "topic",
+                "verbose_name_plural": "topics",
+                "ordering": ["position", "id"],
             },
         ),
         migrations.AddField(
-            model_name='test',
-            name='topic',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tests', to='catalog.topic', verbose_name='topic'),
+            model_name="test",
+            name="topic",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="tests",
+                to="catalog.topic",
+                verbose_name="topic",
+            ),
         ),
         migrations.AddField(
-            model_name='task',
-            name='topic',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tasks', to='catalog.topic', verbose_name='topic'),
+            model_name="task",
+            name="topic",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="tasks",
+                to="catalog.topic",
+                verbose_name="topic",
+            ),
         ),
         migrations.CreateModel(
-            name='Lesson',
+            name="Lesson",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='position')),
-                ('body', models.TextField(blank=True, help_text='Markdown.', verbose_name='text')),
-                ('video', models.FileField(blank=True, upload_to='lessons/videos/', verbose_name='video file')),
-                ('video_url', models.URLField(blank=True, verbose_name='external video URL')),
-                ('is_free_preview', models.BooleanField(default=False, help_text='Anyone may open it, without access.', verbose_name='free preview')),
-                ('topic', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lessons', to='catalog.topic', verbose_name='topic')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="position")),
+                ("body", models.TextField(blank=True, help_text="Markdown.", verbose_name="text")),
+                (
+                    "video",
+                    models.FileField(
+                        blank=True, upload_to="lessons/videos/", verbose_name="video file"
+                    ),
+                ),
+                ("video_url", models.URLField(blank=True, verbose_name="external video URL")),
+                (
+                    "is_free_preview",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Anyone may open it, without access.",
+                        verbose_name="free preview",
+                    ),
+                ),
+                (
+                    "topic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lessons",
+                        to="catalog.topic",
+                        verbose_name="topic",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'lesson',
-                'verbose_name_plural': 'lessons',
-                'ordering': ['position', 'id'],
+                "verbose_name": "lesson",
+                "verbose_name_plural": "lessons",
+                "ordering": ["position", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='topic',
-            index=models.Index(fields=['course', 'position'], name='catalog_top_course__d95752_idx'),
+            model_name="topic",
+            index=models.Index(
+                fields=["course", "position"], name="catalog_top_course__d95752_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='test',
-            constraint=models.CheckConstraint(condition=models.Q(('time_limit_minutes__gte', 1)), name='catalog_test_time_limit_positive'),
+            model_name="test",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("time_limit_minutes__gte", 1)),
+                name="catalog_test_time_limit_positive",
+            ),
         ),
         migrations.AddIndex(
-            model_name='task',
-            index=models.Index(fields=['topic', 'position'], name='catalog_tas_topic_i_b6e1eb_idx'),
+            model_name="task",
+            index=models.Index(
+                fields=["topic", "position"], name="catalog_tas_topic_i_b6e1eb_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='task',
-            constraint=models.CheckConstraint(condition=models.Q(('tolerance__gte', 0)), name='catalog_task_tolerance_gte_0'),
+            model_name="task",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("tolerance__gte", 0)), name="catalog_task_tolerance_gte_0"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='task',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'number'), _negated=True), ('answer_number__isnull', False), _connector='OR'), name='catalog_task_number_has_answer'),
+            model_name="task",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "number"), _negated=True),
+                    ("answer_number__isnull", False),
+                    _connector="OR",
+                ),
+                name="catalog_task_number_has_answer",
+            ),
         ),
         migrations.AddIndex(
-            model_name='lesson',
-            index=models.Index(fields=['topic', 'position'], name='catalog_les_topic_i_fb967b_idx'),
+            model_name="lesson",
+            index=models.Index(
+                fields=["topic", "position"], name="catalog_les_topic_i_fb967b_idx"
+            ),
         ),
     ]

@@ -6,103 +6,244 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0001_initial'),
+        ("catalog", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TestAttempt',
+            name="TestAttempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('started_at', models.DateTimeField()),
-                ('deadline', models.DateTimeField()),
-                ('submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('score', models.PositiveIntegerField(default=0)),
-                ('max_score', models.PositiveIntegerField(default=0)),
-                ('test', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attempts', to='catalog.test')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='test_attempts', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("deadline", models.DateTimeField()),
+                ("submitted_at", models.DateTimeField(blank=True, null=True)),
+                ("score", models.PositiveIntegerField(default=0)),
+                ("max_score", models.PositiveIntegerField(default=0)),
+                (
+                    "test",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attempts",
+                        to="catalog.test",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="test_attempts",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='TestAnswer',
+            name="TestAnswer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('answer', models.JSONField()),
-                ('is_correct', models.BooleanField(default=False)),
-                ('points', models.PositiveSmallIntegerField(default=0)),
-                ('answered_at', models.DateTimeField()),
-                ('task', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='catalog.task')),
-                ('attempt', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='answers', to='learning.testattempt')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("answer", models.JSONField()),
+                ("is_correct", models.BooleanField(default=False)),
+                ("points", models.PositiveSmallIntegerField(default=0)),
+                ("answered_at", models.DateTimeField()),
+                (
+                    "task",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="catalog.task",
+                    ),
+                ),
+                (
+                    "attempt",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="answers",
+                        to="learning.testattempt",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='DailyActivity',
+            name="DailyActivity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('correct_answers', models.PositiveIntegerField(default=0)),
-                ('tasks_solved', models.PositiveIntegerField(default=0)),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='catalog.course')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("correct_answers", models.PositiveIntegerField(default=0)),
+                ("tasks_solved", models.PositiveIntegerField(default=0)),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="catalog.course",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-day'],
-                'constraints': [models.UniqueConstraint(fields=('user', 'course', 'day'), name='learning_daily_once')],
+                "ordering": ["-day"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("user", "course", "day"), name="learning_daily_once"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Submission',
+            name="Submission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('answer', models.JSONField(verbose_name='answer')),
-                ('is_correct', models.BooleanField(verbose_name='correct')),
-                ('points', models.PositiveSmallIntegerField(default=0, verbose_name='points')),
-                ('client_key', models.UUIDField(blank=True, editable=False, null=True)),
-                ('created_at', models.DateTimeField(db_index=True, verbose_name='answered at')),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='catalog.course')),
-                ('task', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='submissions', to='catalog.task')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='submissions', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("answer", models.JSONField(verbose_name="answer")),
+                ("is_correct", models.BooleanField(verbose_name="correct")),
+                ("points", models.PositiveSmallIntegerField(default=0, verbose_name="points")),
+                ("client_key", models.UUIDField(blank=True, editable=False, null=True)),
+                ("created_at", models.DateTimeField(db_index=True, verbose_name="answered at")),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="catalog.course",
+                    ),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="submissions",
+                        to="catalog.task",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="submissions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'submission',
-                'verbose_name_plural': 'submissions',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['user', 'course', '-created_at'], name='learning_su_user_id_21b744_idx'), models.Index(fields=['user', 'task', '-created_at'], name='learning_su_user_id_e6d847_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('client_key__isnull', False)), fields=('user', 'client_key'), name='learning_submission_client_key_once')],
+                "verbose_name": "submission",
+                "verbose_name_plural": "submissions",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["user", "course", "-created_at"],
+                        name="learning_su_user_id_21b744_idx",
+                    ),
+                    models.Index(
+                        fields=["user", "task", "-created_at"],
+                        name="learning_su_user_id_e6d847_idx",
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("client_key__isnull", False)),
+                        fields=("user", "client_key"),
+                        name="learning_submission_client_key_once",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='TaskProgress',
+            name="TaskProgress",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('wrong_attempts', models.PositiveIntegerField(default=0)),
-                ('solved_at', models.DateTimeField(blank=True, null=True)),
-                ('last_answer_at', models.DateTimeField(blank=True, null=True)),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='catalog.course')),
-                ('task', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='progress', to='catalog.task')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("wrong_attempts", models.PositiveIntegerField(default=0)),
+                ("solved_at", models.DateTimeField(blank=True, null=True)),
+                ("last_answer_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="catalog.course",
+                    ),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="progress",
+                        to="catalog.task",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['user', 'course', 'solved_at'], name='learning_ta_user_id_582fe5_idx')],
-                'constraints': [models.UniqueConstraint(fields=('user', 'task'), name='learning_progress_once')],
+                "indexes": [
+                    models.Index(
+                        fields=["user", "course", "solved_at"],
+                        name="learning_ta_user_id_582fe5_idx",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("user", "task"), name="learning_progress_once")
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='testattempt',
-            constraint=models.UniqueConstraint(fields=('user', 'test'), name='learning_test_attempt_once'),
+            model_name="testattempt",
+            constraint=models.UniqueConstraint(
+                fields=("user", "test"), name="learning_test_attempt_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='testattempt',
-            constraint=models.CheckConstraint(condition=models.Q(('deadline__gt', models.F('started_at'))), name='learning_attempt_deadline_after_start'),
+            model_name="testattempt",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("deadline__gt", models.F("started_at"))),
+                name="learning_attempt_deadline_after_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='testanswer',
-            constraint=models.UniqueConstraint(fields=('attempt', 'task'), name='learning_test_answer_once'),
+            model_name="testanswer",
+            constraint=models.UniqueConstraint(
+                fields=("attempt", "task"), name="learning_test_answer_once"
+            ),
         ),
     ]

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from parta.accounts.demo import DEMO_PASSWORD, seed_people
+from parta.learning.demo import seed_courses
 
 
 class Command(BaseCommand):
@@ -8,6 +9,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         people = seed_people()
+        courses = seed_courses(people)
         self.stdout.write(self.style.SUCCESS("Demo data is in place. Demo logins:"))
         self.stdout.write(
             f"  student    {people.student.email}  (sign in by code: the code is printed "
@@ -16,4 +18,8 @@ class Command(BaseCommand):
         self.stdout.write(f"  moderator  {people.moderator.email}  password: {DEMO_PASSWORD}")
         self.stdout.write(
             f"  staff      {people.staff.email}  password: {DEMO_PASSWORD}  (/admin/)"
+        )
+        self.stdout.write(
+            f"Courses: {courses.base.title} (the demo student has access), "
+            f"{courses.advanced.title}"
         )

@@ -1,0 +1,158 @@
+"""Access-check API under load, against a bare Django view on the same server.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379/3 \
+        .venv/bin/python bench/access_check.py [--connections 32] [--duration 15]
+
+Creates a fresh database next to DATABASE_URL's (or a temporary SQLite file), a student
+with a token and a grant, starts gunicorn on loopback (2 processes x 4 threads), then
+runs wrk against `/bench/bare/` and `/api/v1/access/check/<course>/<user>/` (token
+auth + lookup + cache) and prints requests/s and latency percentiles for both.
+Needs wrk (apt-get install wrk).
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def prepare_database() -> str:
+    base_url = os.environ.get("DATABASE_URL", "")
+    if base_url.startswith("postgres"):
+        import psycopg
+
+        admin_url = base_url.rsplit("/", 1)[0] + "/postgres"
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS parta_bench_access WITH (FORCE)")
+            conn.execute("CREATE DATABASE parta_bench_access")
+        return base_url.rsplit("/", 1)[0] + "/parta_bench_access"
+    return f"sqlite:///{tempfile.mkdtemp(prefix='parta-bench-')}/bench.sqlite3"
+
+
+def parse_wrk(output: str) -> dict:
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    lat = {}
+    for pct, value, unit in re.findall(r"\s(50|75|90|99)%\s+([\d.]+)(us|ms|s)\b", output):
+        factor = {"us": 0.001, "ms": 1, "s": 1000}[unit]
+        lat[pct] = float(value) * factor
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {"rps": rps, "latency_ms": lat, "non_2xx": int(errors.group(1)) if errors else 0}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--duration", type=int, default=15)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is missing: apt-get install wrk")
+
+    env = dict(os.environ)
+    env["DATABASE_URL"] = prepare_database()
+    env["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    env["PYTHONPATH"] = str(ROOT)
+    os.environ.update(env)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from rest_framework.authtoken.models import Token
+
+    from parta.access.models import AccessGrant, GrantSource
+    from parta.accounts.models import User
+    from parta.catalog.models import Course
+
+    call_command("migrate", verbosity=0)
+    student = User.objects.create_user(email="bench@example.com", full_name="Bench Student")
+    course = Course.objects.create(title="Bench", slug="bench", is_published=True)
+    from django.utils import timezone
+
+    AccessGrant.objects.create(
+        user=student, course=course, source=GrantSource.MANUAL, starts_at=timezone.now()
+    )
+    token = Token.objects.create(user=student).key
+    from django.db import connections
+
+    connections.close_all()
+
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(args.workers),
+            "--threads",
+            str(args.threads),
+            "--worker-class",
+            "gthread",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    check = f"/api/v1/access/check/{course.id}/{student.id}/"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/bench/bare/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        request = urllib.request.Request(base + check, headers={"Authorization": f"Token {token}"})
+        body = urllib.request.urlopen(request, timeout=5).read().decode()
+        print(
+            f"database: {env['DATABASE_URL'].split('@')[-1]}, "
+            f"cache: {env.get('REDIS_URL') or 'locmem'}"
+        )
+        print(f"check answers: {body}")
+        results = {}
+        for name, path, headers in (
+            ("bare view", "/bench/bare/", []),
+            ("access check", check, ["-H", f"Authorization: Token {token}"]),
+        ):
+            cmd = ["wrk", "-t2", f"-c{args.connections}", f"-d{args.duration}s", "--latency",
+                   *headers, base + path]  # fmt: skip
+            subprocess.run([*cmd[:3], "-d2s", *cmd[4:]], capture_output=True, check=True)  # warm
+            out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+            results[name] = parse_wrk(out)
+            r = results[name]
+            lat = r["latency_ms"]
+            print(
+                f"{name:13s} {r['rps']:9.0f} req/s   p50 {lat.get('50', 0):6.2f} ms   "
+                f"p99 {lat.get('99', 0):6.2f} ms   non-2xx {r['non_2xx']}"
+            )
+        ratio = results["access check"]["rps"] / results["bare view"]["rps"]
+        p99 = results["access check"]["latency_ms"].get("99", 0)
+        print(f"ratio {ratio:.2f} (target >= 0.5), access-check p99 {p99:.2f} ms (target < 20)")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

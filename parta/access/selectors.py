@@ -1,0 +1,144 @@
+"""The one place that decides whether a user may study a course now."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.cache import cache
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from parta.access.models import AccessGrant
+from parta.accounts.models import Role, User
+from parta.catalog.models import Course
+from parta.common.errors import NotFound
+
+# Longest a cached answer lives even when nothing is due to change.
+CACHE_SECONDS = 3600
+_CACHE_PREFIX = "access:v1"
+
+
+@dataclass(frozen=True, slots=True)
+class AccessDecision:
+    allowed: bool
+    # When access ends; None with allowed=True means open-ended.
+    until: datetime | None
+    # Staff and moderators see every course without a grant.
+    staff: bool = False
+
+
+def cache_key(user_id: int, course_id: int) -> str:
+    return f"{_CACHE_PREFIX}:{user_id}:{course_id}"
+
+
+def is_staff_like(user) -> bool:
+    return bool(
+        user.is_authenticated and (user.is_superuser or user.role in (Role.STAFF, Role.MODERATOR))
+    )
+
+
+def decide(grants: list[tuple[datetime, datetime | None]], now: datetime):
+    """From (starts_at, available_until) intervals of active grants, return the
+    decision at ``now`` and the next moment it can change (None: never).
+
+    Overlapping or touching grants are merged, so a renewal bought before the old
+    one ends reports the later end."""
+    intervals = sorted(grants, key=lambda pair: pair[0])
+    merged: list[list] = []
+    for start, end in intervals:
+        if merged and (merged[-1][1] is None or start <= merged[-1][1]):
+            last = merged[-1]
+            if last[1] is not None and (end is None or end > last[1]):
+                last[1] = end
+        else:
+            merged.append([start, end])
+    for start, end in merged:
+        if start <= now and (end is None or end > now):
+            return AccessDecision(allowed=True, until=end), end
+        if start > now:
+            return AccessDecision(allowed=False, until=None), start
+    return AccessDecision(allowed=False, until=None), None
+
+
+def _compute(user_id: int, course_id: int, now: datetime):
+    grants = list(
+        AccessGrant.objects.filter(
+            user_id=user_id, course_id=course_id, is_active=True
+        ).values_list("starts_at", "available_until")
+    )
+    return decide(grants, now)
+
+
+def access_check(*, user: User, course_id: int) -> AccessDecision:
+    """May ``user`` study course ``course_id`` now? Cached per user and course; the
+    access services drop the entry whenever a grant changes, and an entry never
+    outlives the moment the answer is due to change (expiry or a future start)."""
+    if not user.is_authenticated:
+        return AccessDecision(allowed=False, until=None)
+    if is_staff_like(user):
+        return AccessDecision(allowed=True, until=None, staff=True)
+    return access_check_by_id(user_id=user.id, course_id=course_id)
+
+
+def access_check_by_id(
+    *, user_id: int, course_id: int, verify_course: bool = False
+) -> AccessDecision:
+    """The grant-based decision for a student, by ids (the API's hot path). With
+    ``verify_course`` an unknown course raises NotFound (checked on a cache miss only:
+    a cached entry implies the course existed)."""
+    key = cache_key(user_id, course_id)
+    now = timezone.now()
+    cached = cache.get(key)
+    if cached is not None:
+        allowed, until_ts, change_ts = cached
+        # A cached answer is only used before the moment it was due to change.
+        if change_ts is None or now.timestamp() < change_ts:
+            until = datetime.fromtimestamp(until_ts, tz=timezone.UTC) if until_ts else None
+            return AccessDecision(allowed=allowed, until=until)
+    if verify_course and not Course.objects.filter(pk=course_id).exists():
+        raise NotFound(_("No such course."))
+    decision, changes_at = _compute(user_id, course_id, now)
+    timeout = CACHE_SECONDS
+    if changes_at is not None:
+        timeout = max(1, min(CACHE_SECONDS, int((changes_at - now).total_seconds()) + 1))
+    cache.set(
+        key,
+        (
+            decision.allowed,
+            decision.until.timestamp() if decision.until else None,
+            changes_at.timestamp() if changes_at else None,
+        ),
+        timeout,
+    )
+    return decision
+
+
+def accessible_course_ids(*, user: User, course_ids: list[int]) -> set[int]:
+    """Which of ``course_ids`` the user may study now (for lists; one query at most)."""
+    if not course_ids or not user.is_authenticated:
+        return set()
+    if is_staff_like(user):
+        return set(course_ids)
+    keys = {cache_key(user.id, cid): cid for cid in course_ids}
+    now = timezone.now().timestamp()
+    found = cache.get_many(list(keys))
+    allowed: set[int] = set()
+    missing = [cid for key, cid in keys.items() if key not in found]
+    for key, (is_allowed, _until, change_ts) in found.items():
+        if change_ts is not None and now >= change_ts:
+            missing.append(keys[key])
+        elif is_allowed:
+            allowed.add(keys[key])
+    if missing:
+        rows = AccessGrant.objects.filter(
+            user_id=user.id, course_id__in=missing, is_active=True
+        ).values_list("course_id", "starts_at", "available_until")
+        by_course: dict[int, list] = {cid: [] for cid in missing}
+        for course_id, start, end in rows:
+            by_course[course_id].append((start, end))
+        moment = timezone.now()
+        for course_id, grants in by_course.items():
+            if decide(grants, moment)[0].allowed:
+                allowed.add(course_id)
+    return allowed

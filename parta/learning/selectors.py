@@ -1,0 +1,285 @@
+"""Reads for learning: what a student sees of a course, solutions, statistics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, Prefetch, Q
+from django.utils import timezone
+
+from parta.access.selectors import AccessDecision, access_check
+from parta.accounts.models import User
+from parta.catalog.models import Course, Lesson, SolutionVisibility, Task, Test, Topic
+from parta.common.time import school_today
+from parta.learning.models import DailyActivity, TaskProgress, TestAttempt
+
+ACTIVITY_DAYS = 90
+
+
+def solution_visible(*, task: Task, progress: TaskProgress | None, staff: bool = False) -> bool:
+    """Whether the task's solution may be shown to this student now."""
+    if not task.solution.strip():
+        return False
+    if staff:
+        return True
+    rule = task.solution_visibility
+    solved = progress is not None and progress.is_solved
+    if rule == SolutionVisibility.ALWAYS:
+        return True
+    if rule == SolutionVisibility.AFTER_SOLVED:
+        return solved
+    if rule == SolutionVisibility.AFTER_ATTEMPTS:
+        attempts = progress.attempts if progress else 0
+        return solved or attempts >= task.solution_after_attempts
+    return False
+
+
+def attempt_solution_visible(
+    *, task: Task, attempt: TestAttempt | None, staff: bool = False
+) -> bool:
+    """Inside a test, solutions stay hidden until the attempt is submitted; then every
+    rule but "never" shows them (the one attempt is used up)."""
+    if not task.solution.strip():
+        return False
+    if staff:
+        return True
+    if attempt is None or not attempt.is_submitted:
+        return False
+    return task.solution_visibility != SolutionVisibility.NEVER
+
+
+# --- A course as one student sees it ------------------------------------------------
+
+
+@dataclass
+class TopicView:
+    topic: Topic
+    is_open: bool
+    # Lessons and tasks are listed only when the student may open them.
+    can_study: bool
+    lessons: list[Lesson]
+    tasks: list[Task]
+    tests: list[Test]
+    solved_task_ids: set[int]
+    free_lessons: list[Lesson] = field(default_factory=list)
+
+    @property
+    def tasks_total(self) -> int:
+        return len(self.tasks)
+
+    @property
+    def tasks_solved(self) -> int:
+        return len(self.solved_task_ids)
+
+    @property
+    def is_done(self) -> bool:
+        return self.tasks_total > 0 and self.tasks_solved == self.tasks_total
+
+
+@dataclass
+class CourseView:
+    course: Course
+    access: AccessDecision
+    topics: list[TopicView]
+
+    @property
+    def tasks_total(self) -> int:
+        return sum(t.tasks_total for t in self.topics)
+
+    @property
+    def tasks_solved(self) -> int:
+        return sum(t.tasks_solved for t in self.topics)
+
+    @property
+    def topics_done(self) -> int:
+        return sum(1 for t in self.topics if t.is_done)
+
+
+def course_list(*, user: User) -> list[Course]:
+    """Published courses for the catalogue; staff and moderators also see drafts."""
+    qs = Course.objects.prefetch_related("authors")
+    if not (user.is_authenticated and (user.is_superuser or user.role != "student")):
+        qs = qs.filter(is_published=True)
+    return list(qs.annotate(topic_count=Count("topics")))
+
+
+def course_get(*, user: User, slug: str) -> Course | None:
+    qs = Course.objects.prefetch_related("authors")
+    course = qs.filter(slug=slug).first()
+    if course is None:
+        return None
+    if not course.is_published and not access_check(user=user, course_id=course.id).staff:
+        return None
+    return course
+
+
+def course_view(*, user: User, course: Course, now: datetime | None = None) -> CourseView:
+    """The course page for one user: topics with their open/locked state, the lessons,
+    tasks and tests the user may open, and which tasks they solved. A fixed number of
+    queries whatever the course's size."""
+    now = now or timezone.now()
+    access = access_check(user=user, course_id=course.id)
+    topics = list(
+        Topic.objects.filter(course=course).prefetch_related(
+            Prefetch(
+                "lessons",
+                queryset=Lesson.objects.only(
+                    "id", "topic_id", "title", "position", "is_free_preview", "video", "video_url"
+                ),
+            ),
+            Prefetch(
+                "tasks",
+                queryset=Task.objects.filter(test__isnull=True).only(
+                    "id", "topic_id", "title", "position", "kind", "points"
+                ),
+            ),
+            Prefetch("tests", queryset=Test.objects.all()),
+        )
+    )
+    solved: set[int] = set()
+    if user.is_authenticated and access.allowed:
+        solved = set(
+            TaskProgress.objects.filter(
+                user=user, course=course, solved_at__isnull=False
+            ).values_list("task_id", flat=True)
+        )
+    views = []
+    for topic in topics:
+        is_open = topic.is_open(now)
+        can_study = access.allowed and (is_open or access.staff)
+        lessons = list(topic.lessons.all())
+        tasks = list(topic.tasks.all())
+        views.append(
+            TopicView(
+                topic=topic,
+                is_open=is_open,
+                can_study=can_study,
+                lessons=lessons if can_study else [],
+                tasks=tasks,
+                tests=list(topic.tests.all()),
+                solved_task_ids={t.id for t in tasks if t.id in solved},
+                free_lessons=[lesson for lesson in lessons if lesson.is_free_preview],
+            )
+        )
+    return CourseView(course=course, access=access, topics=views)
+
+
+# --- Statistics --------------------------------------------------------------------
+
+
+@dataclass
+class LastSolved:
+    task_id: int
+    title: str
+    solved_at: datetime
+
+
+@dataclass
+class CourseStats:
+    course: Course
+    topics_done: int
+    topics_total: int
+    tasks_solved: int
+    tasks_total: int
+    streak: int
+    # (day, tasks solved that day) for the last ACTIVITY_DAYS days, oldest first.
+    activity: list[tuple[date, int]]
+    last_solved: LastSolved | None
+
+    @property
+    def activity_labels(self) -> list[str]:
+        return [day.isoformat() for day, _count in self.activity]
+
+    @property
+    def activity_values(self) -> list[int]:
+        return [count for _day, count in self.activity]
+
+
+def streak_from_days(days: list[date], today: date) -> int:
+    """Consecutive days with a correct answer, ending today, or yesterday when today
+    has none yet (the streak is still alive until the day is over). ``days`` are
+    distinct and sorted newest first."""
+    if not days:
+        return 0
+    expected = today if days[0] == today else today - timedelta(days=1)
+    streak = 0
+    for day in days:
+        if day != expected:
+            break
+        streak += 1
+        expected -= timedelta(days=1)
+    return streak
+
+
+def course_stats(*, user: User, course: Course) -> CourseStats:
+    """Per student and course; five queries whatever the history's length."""
+    today = school_today()
+    topic_rows = list(
+        Topic.objects.filter(course=course)
+        .annotate(task_count=Count("tasks", filter=Q(tasks__test__isnull=True)))
+        .values_list("id", "task_count")
+    )
+    solved_rows = dict(
+        TaskProgress.objects.filter(
+            user=user, course=course, solved_at__isnull=False, task__test__isnull=True
+        )
+        .values("task__topic_id")
+        .annotate(n=Count("id"))
+        .values_list("task__topic_id", "n")
+    )
+    topics_done = sum(
+        1 for topic_id, total in topic_rows if total and solved_rows.get(topic_id, 0) >= total
+    )
+    last = (
+        TaskProgress.objects.filter(user=user, course=course, solved_at__isnull=False)
+        .select_related("task")
+        .only("solved_at", "task__id", "task__title")
+        .order_by("-solved_at")
+        .first()
+    )
+    start = today - timedelta(days=ACTIVITY_DAYS - 1)
+    per_day = dict(
+        DailyActivity.objects.filter(user=user, course=course, day__gte=start).values_list(
+            "day", "tasks_solved"
+        )
+    )
+    active_days = list(
+        DailyActivity.objects.filter(user=user, course=course, correct_answers__gt=0)
+        .order_by("-day")
+        .values_list("day", flat=True)
+    )
+    activity = [
+        (start + timedelta(days=i), per_day.get(start + timedelta(days=i), 0))
+        for i in range(ACTIVITY_DAYS)
+    ]
+    return CourseStats(
+        course=course,
+        topics_done=topics_done,
+        topics_total=len(topic_rows),
+        tasks_solved=sum(solved_rows.values()),
+        tasks_total=sum(total for _id, total in topic_rows),
+        streak=streak_from_days(active_days, today),
+        activity=activity,
+        last_solved=LastSolved(
+            task_id=last.task.id, title=last.task.title, solved_at=last.solved_at
+        )
+        if last
+        else None,
+    )
+
+
+def student_courses(*, user: User) -> list[Course]:
+    """Courses the student has worked on or has a grant for, for the statistics page."""
+    return list(
+        Course.objects.filter(
+            Q(access_grants__user=user)
+            | Q(id__in=TaskProgress.objects.filter(user=user).values("course_id"))
+        )
+        .distinct()
+        .order_by("position", "id")
+    )
+
+
+def attempt_get(*, user: User, test: Test) -> TestAttempt | None:
+    return TestAttempt.objects.filter(user=user, test=test).first()

@@ -1,0 +1,255 @@
+"""Pages with paid content: who sees what, and that keys and hidden solutions never
+reach the browser."""
+
+import re
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from parta.accounts.tests.factories import ModeratorFactory, StaffFactory
+from parta.catalog.models import SolutionVisibility
+from parta.catalog.tests.factories import (
+    LessonFactory,
+    TaskFactory,
+    TestFactory,
+    TopicFactory,
+)
+from parta.learning.models import Submission
+
+pytestmark = pytest.mark.django_db
+
+SECRET_ANSWER = "zebra-crossing-7"
+SECRET_SOLUTION = "The hidden reasoning goes here"
+LESSON_TEXT = "Paid lesson body text"
+
+
+@pytest.fixture
+def content(course, topic):
+    lesson = LessonFactory(topic=topic, body=LESSON_TEXT)
+    free = LessonFactory(topic=topic, body="Free preview text", is_free_preview=True)
+    task = TaskFactory(
+        topic=topic,
+        answer_text=SECRET_ANSWER,
+        solution=SECRET_SOLUTION,
+        solution_visibility=SolutionVisibility.AFTER_SOLVED,
+    )
+    test = TestFactory(topic=topic)
+    TaskFactory(test=test, answer_text=SECRET_ANSWER, solution=SECRET_SOLUTION)
+    return {"lesson": lesson, "free": free, "task": task, "test": test}
+
+
+def _urls(course, content):
+    slug = course.slug
+    return {
+        "lesson": reverse("learning:lesson", args=[slug, content["lesson"].pk]),
+        "task": reverse("learning:task", args=[slug, content["task"].pk]),
+        "test": reverse("learning:test", args=[slug, content["test"].pk]),
+    }
+
+
+@pytest.fixture
+def moderator(db):
+    return ModeratorFactory()
+
+
+@pytest.fixture
+def staff(db):
+    return StaffFactory()
+
+
+# who -> expected status of the paid pages (302: sent to sign in)
+MATRIX = {
+    "anonymous": 302,
+    "outsider": 403,
+    "expired_student": 403,
+    "student": 200,
+    "moderator": 200,
+    "staff": 200,
+}
+
+
+@pytest.mark.parametrize(("who", "status"), MATRIX.items())
+@pytest.mark.parametrize("page", ["lesson", "task", "test"])
+def test_access_matrix_for_paid_pages(request, client, course, content, who, status, page):
+    if who != "anonymous":
+        client.force_login(request.getfixturevalue(who))
+    response = client.get(_urls(course, content)[page])
+    assert response.status_code == status
+    html = response.content.decode()
+    if status == 200 and page == "lesson":
+        assert LESSON_TEXT in html
+    if status != 200:
+        assert LESSON_TEXT not in html
+
+
+@pytest.mark.parametrize("who", MATRIX)
+def test_course_page_lists_lessons_only_with_access(request, client, course, content, who):
+    if who != "anonymous":
+        client.force_login(request.getfixturevalue(who))
+    html = client.get(reverse("learning:course", args=[course.slug])).content.decode()
+    lesson_link = _urls(course, content)["lesson"]
+    assert (lesson_link in html) == (MATRIX[who] == 200)
+    # The free preview is listed for everyone and opens without access.
+    free_link = reverse("learning:lesson", args=[course.slug, content["free"].pk])
+    assert free_link in html
+
+
+def test_free_preview_is_public(client, course, content):
+    response = client.get(reverse("learning:lesson", args=[course.slug, content["free"].pk]))
+    assert response.status_code == 200
+    assert "Free preview text" in response.content.decode()
+
+
+def test_locked_topic_shows_its_opening_date_and_nothing_inside(client, course, student):
+    opens = timezone.now() + timedelta(days=5)
+    future = TopicFactory(course=course, title="Будущая тема", opens_at=opens)
+    lesson = LessonFactory(topic=future, body="Not yet")
+    client.force_login(student)
+    html = client.get(reverse("learning:course", args=[course.slug])).content.decode()
+    assert "Будущая тема" in html
+    assert "откроется" in html
+    assert reverse("learning:lesson", args=[course.slug, lesson.pk]) not in html
+    response = client.get(reverse("learning:lesson", args=[course.slug, lesson.pk]))
+    assert response.status_code == 403
+    assert "Not yet" not in response.content.decode()
+
+
+def test_unpublished_course_is_404_for_students_and_visible_to_moderators(
+    client, course, student, moderator
+):
+    course.is_published = False
+    course.save()
+    client.force_login(student)
+    assert client.get(reverse("learning:course", args=[course.slug])).status_code == 404
+    client.force_login(moderator)
+    assert client.get(reverse("learning:course", args=[course.slug])).status_code == 200
+
+
+def test_unknown_ids_are_404(client, course, student):
+    client.force_login(student)
+    assert client.get(reverse("learning:task", args=[course.slug, 999999])).status_code == 404
+    assert client.get(reverse("learning:lesson", args=[course.slug, 999999])).status_code == 404
+    assert client.get(reverse("learning:course", args=["no-such-course"])).status_code == 404
+
+
+def test_answers_and_hidden_solutions_never_reach_the_page(client, course, content, student):
+    client.force_login(student)
+    urls = _urls(course, content)
+    for url in (urls["task"], urls["test"], reverse("learning:course", args=[course.slug])):
+        html = client.get(url).content.decode()
+        assert SECRET_ANSWER not in html
+        assert SECRET_SOLUTION not in html
+    # Wrong answer: still hidden.
+    wrong = client.post(
+        urls["task"], {"answer": "nope", "client_key": str(uuid.uuid4())}, HTTP_HX_REQUEST="true"
+    )
+    assert SECRET_SOLUTION not in wrong.content.decode()
+    assert SECRET_ANSWER not in wrong.content.decode()
+    # Solved: the solution opens (the rule is "after solved"), the key still never shows.
+    right = client.post(
+        urls["task"],
+        {"answer": SECRET_ANSWER.upper(), "client_key": str(uuid.uuid4())},
+        HTTP_HX_REQUEST="true",
+    )
+    html = right.content.decode()
+    assert SECRET_SOLUTION in html
+    assert 'id="answer-block"' in html
+    assert "<html" not in html  # an htmx fragment, not a page
+
+
+def test_choice_pages_do_not_mark_the_correct_option(client, course, topic, student):
+    task = TaskFactory(topic=topic, kind="single", choices=[("Left", False), ("Right", True)])
+    client.force_login(student)
+    html = client.get(reverse("learning:task", args=[course.slug, task.pk])).content.decode()
+    assert "is_correct" not in html
+    radios = re.findall(r'<input type="radio" name="choice" value="(\d+)">', html)
+    assert len(radios) == 2
+
+
+def test_htmx_answer_flow_wrong_then_right(client, course, content, student):
+    client.force_login(student)
+    url = _urls(course, content)["task"]
+    wrong = client.post(
+        url, {"answer": "1", "client_key": str(uuid.uuid4())}, HTTP_HX_REQUEST="true"
+    )
+    assert wrong.status_code == 200
+    assert "Попробуйте ещё раз" in wrong.content.decode()
+    right = client.post(
+        url, {"answer": SECRET_ANSWER, "client_key": str(uuid.uuid4())}, HTTP_HX_REQUEST="true"
+    )
+    assert "Верно" in right.content.decode()
+    assert Submission.objects.filter(user=student).count() == 2
+
+
+def test_malformed_answer_gets_a_message_not_a_500(client, course, topic, student):
+    task = TaskFactory(topic=topic, kind="number")
+    client.force_login(student)
+    url = reverse("learning:task", args=[course.slug, task.pk])
+    response = client.post(url, {"answer": "много", "client_key": "not-a-uuid"})
+    assert response.status_code == 400
+    assert "Введите число" in response.content.decode()
+    assert not Submission.objects.exists()
+    choice_task = TaskFactory(topic=topic, kind="single")
+    response = client.post(
+        reverse("learning:task", args=[course.slug, choice_task.pk]), {"choice": "99999"}
+    )
+    assert response.status_code == 400
+    assert not Submission.objects.exists()
+
+
+def test_resent_answer_form_is_recorded_once(client, course, content, student):
+    client.force_login(student)
+    url = _urls(course, content)["task"]
+    data = {"answer": "1", "client_key": str(uuid.uuid4())}
+    client.post(url, data, HTTP_HX_REQUEST="true")
+    client.post(url, data, HTTP_HX_REQUEST="true")
+    assert Submission.objects.filter(user=student).count() == 1
+
+
+def test_test_flow_start_autosave_submit(client, course, content, student):
+    test = content["test"]
+    task = test.tasks.get()
+    client.force_login(student)
+    page = client.get(reverse("learning:test", args=[course.slug, test.pk]))
+    assert "Начать тест" in page.content.decode()
+    client.post(reverse("learning:test-start", args=[course.slug, test.pk]))
+    running = client.get(reverse("learning:test", args=[course.slug, test.pk])).content.decode()
+    assert 'id="timer"' in running
+    assert SECRET_SOLUTION not in running
+    saved = client.post(
+        reverse("learning:test-answer", args=[course.slug, test.pk, task.pk]),
+        {f"t{task.pk}-answer": SECRET_ANSWER},
+        HTTP_HX_REQUEST="true",
+    )
+    assert saved.status_code == 200
+    client.post(reverse("learning:test-submit", args=[course.slug, test.pk]), {})
+    result = client.get(reverse("learning:test", args=[course.slug, test.pk])).content.decode()
+    assert "1/1" in result
+    assert SECRET_SOLUTION in result  # "after solved" opens once the attempt is over
+
+
+def test_test_submitted_after_its_time_is_refused_with_a_message(
+    client, course, content, student, monkeypatch
+):
+    test = content["test"]
+    task = test.tasks.get()
+    client.force_login(student)
+    client.post(reverse("learning:test-start", args=[course.slug, test.pk]))
+    later = timezone.now() + timedelta(minutes=test.time_limit_minutes + 5)
+    monkeypatch.setattr("django.utils.timezone.now", lambda: later)
+    late_save = client.post(
+        reverse("learning:test-answer", args=[course.slug, test.pk, task.pk]),
+        {f"t{task.pk}-answer": SECRET_ANSWER},
+    )
+    assert late_save.status_code == 409
+    response = client.post(
+        reverse("learning:test-submit", args=[course.slug, test.pk]),
+        {f"t{task.pk}-answer": SECRET_ANSWER},
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "0/1" in html
+    assert "не засчитаны" in html

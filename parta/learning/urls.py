@@ -1,0 +1,22 @@
+from django.urls import path
+
+from parta.learning import views
+
+app_name = "learning"
+
+urlpatterns = [
+    path("courses/", views.catalogue, name="catalogue"),
+    path("courses/<slug:slug>/", views.course_page, name="course"),
+    path("courses/<slug:slug>/lessons/<int:pk>/", views.lesson_page, name="lesson"),
+    path("courses/<slug:slug>/tasks/<int:pk>/", views.task_page, name="task"),
+    path("courses/<slug:slug>/tests/<int:pk>/", views.test_page, name="test"),
+    path("courses/<slug:slug>/tests/<int:pk>/start/", views.test_start, name="test-start"),
+    path(
+        "courses/<slug:slug>/tests/<int:pk>/answer/<int:task_pk>/",
+        views.test_answer,
+        name="test-answer",
+    ),
+    path("courses/<slug:slug>/tests/<int:pk>/submit/", views.test_submit, name="test-submit"),
+    path("stats/", views.my_stats, name="my-stats"),
+    path("students/<int:user_id>/stats/", views.student_stats, name="student-stats"),
+]
