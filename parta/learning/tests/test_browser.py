@@ -75,3 +75,8 @@ def test_student_studies_and_sees_statistics(page: Page, browser_live_server, sm
         "() => document.getElementById('activity-chart')._chart.data.datasets[0].data.at(-1)"
     )
     assert bars == 1
+
+    # The profile shows the same statistics, loaded into the page with htmx.
+    page.goto(base + "/profile/")
+    expect(page.locator("#stats-panel canvas#activity-chart[data-drawn=true]")).to_be_attached()
+    expect(page.locator("#stats-panel .stat-cards")).to_contain_text("1/1")

@@ -253,3 +253,31 @@ def test_test_submitted_after_its_time_is_refused_with_a_message(
     html = response.content.decode()
     assert "0/1" in html
     assert "не засчитаны" in html
+
+
+def test_course_page_query_count_does_not_grow(
+    client, course, student, django_assert_max_num_queries
+):
+    def build(topics: int):
+        for _ in range(topics):
+            topic = TopicFactory(course=course)
+            LessonFactory(topic=topic)
+            for _ in range(3):
+                TaskFactory(topic=topic)
+            TestFactory(topic=topic)
+
+    client.force_login(student)
+    url = reverse("learning:course", args=[course.slug])
+    build(1)
+    with django_assert_max_num_queries(12) as small:
+        assert client.get(url).status_code == 200
+    build(6)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert client.get(url).status_code == 200
+
+
+def test_my_stats_panel_for_htmx_is_a_fragment(client, course, task, student):
+    client.force_login(student)
+    html = client.get(reverse("learning:my-stats"), HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="stats-panel"' in html
+    assert "<html" not in html
