@@ -41,6 +41,14 @@ class AccessGrant(TimeStampedModel):
         related_name="+",
     )
     note = models.CharField(_("note"), max_length=300, blank=True)
+    # What created the grant, e.g. "order-line:42"; unique, so a replayed payment cannot
+    # grant twice. Empty for grants made by hand.
+    reference = models.CharField(_("reference"), max_length=64, blank=True, default="")
+    # Most days this grant may be frozen in total (plans set it; 0: no freezes).
+    freeze_limit_days = models.PositiveIntegerField(_("freeze limit (days)"), default=0)
+    # Days used from that limit (kept by the freeze services; lets reads skip the freeze
+    # table for the usual grant that was never frozen).
+    frozen_days = models.PositiveIntegerField(_("days frozen"), default=0)
 
     class Meta:
         verbose_name = _("access grant")
@@ -55,7 +63,53 @@ class AccessGrant(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(source__in=GrantSource.values), name="access_grant_source_valid"
             ),
+            models.UniqueConstraint(
+                fields=["reference"],
+                condition=~Q(reference=""),
+                name="access_grant_reference_once",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.user_id} → {self.course_id} ({self.source})"
+
+
+class AccessFreeze(TimeStampedModel):
+    """A pause of a time-limited grant: no access from ``starts_at`` until ``ends_at``
+    (or until ``ended_at`` when unfrozen early). Freezing moves the grant's
+    ``available_until`` later by the frozen days; an early end moves it back by the
+    days not used."""
+
+    grant = models.ForeignKey(
+        AccessGrant, verbose_name=_("grant"), on_delete=models.CASCADE, related_name="freezes"
+    )
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    ended_at = models.DateTimeField(_("ended early at"), null=True, blank=True)
+    days = models.PositiveIntegerField(_("days"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("frozen by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("freeze")
+        verbose_name_plural = _("freezes")
+        ordering = ["-starts_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="access_freeze_ends_after_start"
+            ),
+            models.CheckConstraint(condition=Q(days__gte=1), name="access_freeze_days_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grant_id}: {self.starts_at:%Y-%m-%d} +{self.days}d"
+
+    @property
+    def effective_end(self):
+        return self.ended_at or self.ends_at

@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from parta.access.models import AccessGrant
+from parta.access.models import AccessFreeze, AccessGrant
 from parta.accounts.models import Role, User
 from parta.catalog.models import Course
 from parta.common.errors import NotFound
@@ -38,6 +38,27 @@ def is_staff_like(user) -> bool:
     )
 
 
+def split_by_freezes(
+    start: datetime, end: datetime | None, freezes: list[tuple[datetime, datetime]]
+) -> list[tuple[datetime, datetime | None]]:
+    """The parts of [start, end) not covered by freeze intervals."""
+    parts: list[tuple[datetime, datetime | None]] = []
+    cursor: datetime | None = start
+    for f_start, f_end in sorted(freezes):
+        if cursor is None:
+            break
+        if end is not None and f_start >= end:
+            break
+        if f_end <= cursor:
+            continue
+        if f_start > cursor:
+            parts.append((cursor, f_start))
+        cursor = f_end
+    if cursor is not None and (end is None or cursor < end):
+        parts.append((cursor, end))
+    return parts
+
+
 def decide(grants: list[tuple[datetime, datetime | None]], now: datetime):
     """From (starts_at, available_until) intervals of active grants, return the
     decision at ``now`` and the next moment it can change (None: never).
@@ -61,13 +82,33 @@ def decide(grants: list[tuple[datetime, datetime | None]], now: datetime):
     return AccessDecision(allowed=False, until=None), None
 
 
+def _grant_intervals(rows, freezes_by_grant: dict[int, list]) -> list:
+    intervals = []
+    for grant_id, start, end in rows:
+        intervals.extend(split_by_freezes(start, end, freezes_by_grant.get(grant_id, [])))
+    return intervals
+
+
+def _freezes_for(grant_ids: list[int]) -> dict[int, list]:
+    by_grant: dict[int, list] = {}
+    if not grant_ids:
+        return by_grant
+    rows = AccessFreeze.objects.filter(grant_id__in=grant_ids).values_list(
+        "grant_id", "starts_at", "ends_at", "ended_at"
+    )
+    for grant_id, start, end, ended in rows:
+        by_grant.setdefault(grant_id, []).append((start, ended or end))
+    return by_grant
+
+
 def _compute(user_id: int, course_id: int, now: datetime):
-    grants = list(
+    rows = list(
         AccessGrant.objects.filter(
             user_id=user_id, course_id=course_id, is_active=True
-        ).values_list("starts_at", "available_until")
+        ).values_list("id", "starts_at", "available_until", "frozen_days")
     )
-    return decide(grants, now)
+    frozen = _freezes_for([row[0] for row in rows if row[3]])
+    return decide(_grant_intervals([row[:3] for row in rows], frozen), now)
 
 
 def access_check(*, user: User, course_id: int) -> AccessDecision:
@@ -131,12 +172,15 @@ def accessible_course_ids(*, user: User, course_ids: list[int]) -> set[int]:
         elif is_allowed:
             allowed.add(keys[key])
     if missing:
-        rows = AccessGrant.objects.filter(
-            user_id=user.id, course_id__in=missing, is_active=True
-        ).values_list("course_id", "starts_at", "available_until")
+        rows = list(
+            AccessGrant.objects.filter(
+                user_id=user.id, course_id__in=missing, is_active=True
+            ).values_list("course_id", "id", "starts_at", "available_until", "frozen_days")
+        )
+        frozen = _freezes_for([row[1] for row in rows if row[4]])
         by_course: dict[int, list] = {cid: [] for cid in missing}
-        for course_id, start, end in rows:
-            by_course[course_id].append((start, end))
+        for course_id, grant_id, start, end, _days in rows:
+            by_course[course_id].extend(split_by_freezes(start, end, frozen.get(grant_id, [])))
         moment = timezone.now()
         for course_id, grants in by_course.items():
             if decide(grants, moment)[0].allowed:

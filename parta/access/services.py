@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from parta.access.models import AccessGrant, GrantSource
+from parta.access.models import AccessFreeze, AccessGrant, GrantSource
 from parta.access.selectors import cache_key
 from parta.accounts.models import User
 from parta.catalog.models import Course
@@ -37,7 +37,11 @@ def access_grant_create(
     available_until: datetime | None = None,
     granted_by: User | None = None,
     note: str = "",
+    reference: str = "",
+    freeze_limit_days: int = 0,
 ) -> AccessGrant:
+    """Create a grant. With a ``reference`` (what paid for it, e.g. "order-line:42") the
+    call is idempotent: a second call returns the grant the first one made."""
     starts_at = starts_at or timezone.now()
     if available_until is not None and available_until <= starts_at:
         raise ValidationFailed(
@@ -45,15 +49,23 @@ def access_grant_create(
         )
     if source not in GrantSource.values:
         raise ValidationFailed({"source": [_("Unknown source of access.")]})
-    grant = AccessGrant.objects.create(
-        user=user,
-        course=course,
-        source=source,
-        starts_at=starts_at,
-        available_until=available_until,
-        granted_by=granted_by,
-        note=note,
-    )
+    try:
+        with transaction.atomic():
+            grant = AccessGrant.objects.create(
+                user=user,
+                course=course,
+                source=source,
+                starts_at=starts_at,
+                available_until=available_until,
+                granted_by=granted_by,
+                note=note,
+                reference=reference,
+                freeze_limit_days=freeze_limit_days,
+            )
+    except IntegrityError:
+        if not reference:
+            raise
+        return AccessGrant.objects.get(reference=reference)
     access_cache_invalidate(user_id=user.id, course_id=course.id)
     return grant
 
@@ -90,3 +102,68 @@ def access_grant_update(
     grant.save(update_fields=["starts_at", "available_until", "is_active", "note", "updated_at"])
     access_cache_invalidate(user_id=grant.user_id, course_id=grant.course_id)
     return grant
+
+
+# --- Freezes ---------------------------------------------------------------------------
+
+DAY = timedelta(days=1)
+
+
+def _running_freeze(grant: AccessGrant, now: datetime) -> AccessFreeze | None:
+    return (
+        AccessFreeze.objects.filter(grant=grant, ended_at__isnull=True, ends_at__gt=now)
+        .order_by("-starts_at")
+        .first()
+    )
+
+
+@transaction.atomic
+def access_freeze_start(*, grant: AccessGrant, days: int, by: User | None = None) -> AccessFreeze:
+    """Pause a time-limited grant for ``days`` days from now: access is refused until the
+    freeze ends, and the grant's end moves later by the same days."""
+    grant = AccessGrant.objects.select_for_update().get(pk=grant.pk)
+    now = timezone.now()
+    if not isinstance(days, int) or days < 1:
+        raise ValidationFailed({"days": [_("Freeze for at least one day.")]})
+    if not grant.is_active or grant.available_until is None:
+        raise ValidationFailed(
+            {"grant": [_("Only an active, time-limited access can be frozen.")]}
+        )
+    if grant.available_until <= now or grant.starts_at > now:
+        raise ValidationFailed({"grant": [_("This access is not running now.")]})
+    if _running_freeze(grant, now) is not None:
+        raise ValidationFailed({"grant": [_("This access is already frozen.")]})
+    left = grant.freeze_limit_days - grant.frozen_days
+    if days > left:
+        raise ValidationFailed(
+            {"days": [_("At most %(left)d more day(s) of freeze are allowed.") % {"left": left}]}
+        )
+    freeze = AccessFreeze.objects.create(
+        grant=grant, starts_at=now, ends_at=now + days * DAY, days=days, created_by=by
+    )
+    grant.available_until += days * DAY
+    grant.frozen_days += days
+    grant.save(update_fields=["available_until", "frozen_days", "updated_at"])
+    access_cache_invalidate(user_id=grant.user_id, course_id=grant.course_id)
+    return freeze
+
+
+@transaction.atomic
+def access_freeze_end(*, freeze: AccessFreeze) -> AccessFreeze:
+    """End a running freeze now. The time not used goes back: the grant's end moves
+    earlier by it, and whole days not started return to the freeze limit."""
+    freeze = AccessFreeze.objects.select_related("grant").get(pk=freeze.pk)
+    grant = AccessGrant.objects.select_for_update().get(pk=freeze.grant_id)
+    freeze = AccessFreeze.objects.select_for_update().get(pk=freeze.pk)
+    now = timezone.now()
+    if freeze.ended_at is not None or freeze.ends_at <= now:
+        raise ValidationFailed({"freeze": [_("This freeze is not running.")]})
+    unused = freeze.ends_at - now
+    days_started = max(1, -(-(now - freeze.starts_at) // DAY))
+    freeze.ended_at = now
+    freeze.save(update_fields=["ended_at", "updated_at"])
+    grant.available_until -= unused
+    grant.frozen_days -= max(0, freeze.days - days_started)
+    grant.save(update_fields=["available_until", "frozen_days", "updated_at"])
+    access_cache_invalidate(user_id=grant.user_id, course_id=grant.course_id)
+    return freeze
