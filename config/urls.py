@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("parta.accounts.urls")),
     path("", include("parta.catalog.urls")),
     path("", include("parta.learning.urls")),
+    path("", include("parta.billing.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

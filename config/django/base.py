@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "parta.catalog",
     "parta.access",
     "parta.learning",
+    "parta.billing",
 ]
 
 MIDDLEWARE = [
@@ -140,4 +141,5 @@ from config.settings.cache import *  # noqa: E402
 from config.settings.celery import *  # noqa: E402
 from config.settings.email import *  # noqa: E402
 from config.settings.parta import *  # noqa: E402
+from config.settings.payments import *  # noqa: E402
 from config.settings.storage import *  # noqa: E402

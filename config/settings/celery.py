@@ -11,4 +11,14 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+# Periodic jobs (celery beat). Intervals in seconds, overridable for tests and demos.
+CELERY_BEAT_SCHEDULE = {
+    "expire-grants": {
+        "task": "billing.expire_grants",
+        "schedule": env.float("PARTA_EXPIRE_GRANTS_EVERY", default=600.0),
+    },
+    "expire-checkouts": {
+        "task": "billing.expire_checkouts",
+        "schedule": env.float("PARTA_EXPIRE_CHECKOUTS_EVERY", default=300.0),
+    },
+}

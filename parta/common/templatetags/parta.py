@@ -14,3 +14,15 @@ def markdown_filter(text: str):
 @register.filter
 def money(amount: int, currency: str) -> str:
     return Money(int(amount), currency).format()
+
+
+@register.filter
+def bp_percent(rate_bp: int) -> str:
+    """Basis points as a percent: 2000 -> "20%", 1250 -> "12.5%"."""
+    whole, part = divmod(int(rate_bp), 100)
+    return f"{whole}%" if part == 0 else f"{whole}.{part:02d}".rstrip("0") + "%"
+
+
+@register.filter
+def abs_value(value: int) -> int:
+    return abs(int(value))

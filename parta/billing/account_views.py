@@ -1,0 +1,166 @@
+"""The buyer's own pages: purchases (refunds, freezes) and the balance (history,
+top-ups, top-up refunds)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from parta.access.models import AccessFreeze, AccessGrant
+from parta.access.services import access_freeze_end, access_freeze_start
+from parta.billing import selectors
+from parta.billing.models import EntryKind, LedgerEntry
+from parta.billing.services.orders import checkout_start, topup_create
+from parta.billing.services.refunds import refund_grant, refund_topup
+from parta.catalog.forms import parse_major_units
+from parta.common.errors import ApplicationError
+from parta.common.money import Money
+
+
+def _own_grant(request, pk: int) -> AccessGrant:
+    return get_object_or_404(AccessGrant, pk=pk, user=request.user)
+
+
+@login_required
+@require_GET
+def purchases(request):
+    return render(
+        request, "billing/purchases.html", {"rows": selectors.purchases_for(user=request.user)}
+    )
+
+
+@login_required
+@require_POST
+def purchase_refund(request, pk: int):
+    grant = _own_grant(request, pk)
+    try:
+        refund = refund_grant(
+            grant=grant, requested_by=request.user, to_balance=request.POST.get("to") == "balance"
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        if refund.status == "succeeded":
+            messages.success(
+                request,
+                _("Refunded %(amount)s.")
+                % {"amount": Money(refund.amount, refund.currency).format()},
+            )
+        elif refund.status == "failed":
+            messages.error(
+                request,
+                _("The refund did not go through: %(reason)s") % {"reason": refund.failure_reason},
+            )
+        else:
+            messages.info(request, _("The refund is on its way."))
+    return redirect("billing:purchases")
+
+
+@login_required
+@require_POST
+def purchase_freeze(request, pk: int):
+    grant = _own_grant(request, pk)
+    try:
+        days = int(request.POST.get("days", ""))
+    except ValueError:
+        messages.error(request, _("Enter the number of days."))
+        return redirect("billing:purchases")
+    try:
+        access_freeze_start(grant=grant, days=days, by=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Access is paused; its end moved later by %(days)d day(s).") % {"days": days},
+        )
+    return redirect("billing:purchases")
+
+
+@login_required
+@require_POST
+def purchase_unfreeze(request, pk: int):
+    freeze = get_object_or_404(AccessFreeze, pk=pk, grant__user=request.user)
+    try:
+        access_freeze_end(freeze=freeze)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Access is back; the unused days were returned."))
+    return redirect("billing:purchases")
+
+
+@login_required
+@require_GET
+def balance(request):
+    topups_refundable = {
+        entry.pk
+        for entry in LedgerEntry.objects.filter(
+            account__user=request.user, kind=EntryKind.TOPUP, order__purpose="topup"
+        ).select_related("payment")
+        if entry.payment and entry.payment.refunded_amount < entry.payment.amount
+    }
+    return render(
+        request,
+        "billing/balance.html",
+        {
+            "accounts": selectors.balances_for(user=request.user),
+            "history": selectors.history_for(user=request.user),
+            "currencies": settings.PARTA_CURRENCIES,
+            "refundable": topups_refundable,
+        },
+    )
+
+
+def _amount_from(request, currency: str) -> int:
+    try:
+        return parse_major_units(request.POST.get("amount", ""), currency)
+    except (ValidationError, KeyError) as exc:
+        raise ApplicationError(
+            _("Enter the amount as a number, for example 500 or 499.90.")
+        ) from exc
+
+
+@login_required
+@require_POST
+def balance_topup(request):
+    currency = request.POST.get("currency", settings.PARTA_DEFAULT_CURRENCY)
+    try:
+        amount = _amount_from(
+            request, currency if currency in settings.PARTA_CURRENCIES else "RUB"
+        )
+        order = topup_create(user=request.user, amount=amount, currency=currency)
+        checkout = checkout_start(
+            order=order, base_url=request.build_absolute_uri("/").rstrip("/")
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("billing:balance")
+    return redirect(checkout.session.url)
+
+
+@login_required
+@require_POST
+def balance_topup_refund(request, pk: int):
+    entry = get_object_or_404(LedgerEntry, pk=pk, account__user=request.user)
+    try:
+        amount = _amount_from(request, entry.account.currency)
+        refund = refund_topup(entry=entry, amount=amount, requested_by=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        if refund.status == "succeeded":
+            messages.success(request, _("The money is on its way back to your card."))
+        elif refund.status == "failed":
+            messages.error(
+                request,
+                _("The refund did not go through: %(reason)s") % {"reason": refund.failure_reason},
+            )
+        else:
+            messages.info(request, _("The refund is on its way."))
+    return redirect("billing:balance")

@@ -1,0 +1,534 @@
+"""Billing: what is sold (items, plans), orders with discounts and taxes, payments,
+provider events, refunds and the balance ledger.
+
+Money is always an integer of minor units (kopecks, cents) beside an ISO currency code.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from parta.access.models import AccessGrant
+from parta.catalog.models import Course
+from parta.common.models import TimeStampedModel
+from parta.common.money import CURRENCY_CHOICES, Money
+
+
+class Plan(TimeStampedModel):
+    """A bundle of courses sold for a number of days at a price per day."""
+
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    courses = models.ManyToManyField(Course, verbose_name=_("courses"), related_name="plans")
+    duration_days = models.PositiveIntegerField(_("duration (days)"))
+    freeze_limit_days = models.PositiveIntegerField(
+        _("freeze limit (days)"), default=0, help_text=_("Days a buyer may pause in total.")
+    )
+    is_published = models.BooleanField(_("published"), default=False)
+
+    class Meta:
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
+        ordering = ["duration_days", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_days__gte=1), name="billing_plan_duration_positive"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ItemKind(models.TextChoices):
+    COURSE = "course", _("Course")
+    PLAN = "plan", _("Plan")
+
+
+class Item(TimeStampedModel):
+    """Something that can be bought: a course (open-ended access) or a plan."""
+
+    kind = models.CharField(_("kind"), max_length=16, choices=ItemKind.choices)
+    course = models.OneToOneField(
+        Course, null=True, blank=True, on_delete=models.PROTECT, related_name="item"
+    )
+    plan = models.OneToOneField(
+        Plan, null=True, blank=True, on_delete=models.PROTECT, related_name="item"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    is_active = models.BooleanField(_("on sale"), default=True)
+
+    class Meta:
+        verbose_name = _("item")
+        verbose_name_plural = _("items")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="course", course__isnull=False, plan__isnull=True)
+                    | Q(kind="plan", plan__isnull=False, course__isnull=True)
+                ),
+                name="billing_item_is_course_or_plan",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ItemPrice(models.Model):
+    """The item's price in one currency. For a plan, ``per_day_amount`` x duration."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="prices")
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    amount = models.PositiveBigIntegerField(_("price (minor units)"))
+    # Plans are priced per day; refunds use this. Courses: empty.
+    per_day_amount = models.PositiveBigIntegerField(
+        _("price per day (minor units)"), null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("price")
+        verbose_name_plural = _("prices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item", "currency"], name="billing_price_per_currency"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="billing_price_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return Money(self.amount, self.currency).format()
+
+    @property
+    def money(self) -> Money:
+        return Money(self.amount, self.currency)
+
+
+class ProviderCatalogEntry(models.Model):
+    """A price as the provider knows it (e.g. a Stripe product and price), created once
+    per (provider account, price, amount) and reused for every checkout."""
+
+    provider = models.CharField(max_length=32)
+    account = models.CharField(max_length=64, help_text="Key pair in use, e.g. the currency.")
+    item_price = models.ForeignKey(ItemPrice, on_delete=models.CASCADE, related_name="+")
+    amount = models.PositiveBigIntegerField()
+    product_id = models.CharField(max_length=255)
+    price_id = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "account", "item_price", "amount"],
+                name="billing_catalog_entry_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.price_id}"
+
+
+class DiscountKind(models.TextChoices):
+    PERCENT = "percent", _("Percent")
+    AMOUNT = "amount", _("Fixed amount")
+
+
+class Discount(TimeStampedModel):
+    """A coupon code: a percent or a fixed amount off, within a window, for a limited
+    number of orders (counted atomically when an order is placed)."""
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=DiscountKind.choices)
+    percent = models.PositiveSmallIntegerField(_("percent"), null=True, blank=True)
+    amount = models.PositiveBigIntegerField(_("amount (minor units)"), null=True, blank=True)
+    currency = models.CharField(
+        _("currency"), max_length=3, choices=CURRENCY_CHOICES, blank=True, default=""
+    )
+    valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+    max_redemptions = models.PositiveIntegerField(_("redemption limit"), null=True, blank=True)
+    times_redeemed = models.PositiveIntegerField(_("times redeemed"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("discount")
+        verbose_name_plural = _("discounts")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="percent", percent__gte=1, percent__lte=100, amount__isnull=True)
+                    | Q(kind="amount", amount__gte=1, percent__isnull=True) & ~Q(currency="")
+                ),
+                name="billing_discount_shape",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_redemptions__isnull=True)
+                | Q(times_redeemed__lte=F("max_redemptions")),
+                name="billing_discount_within_limit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class TaxRate(TimeStampedModel):
+    """A tax applied to every order: exclusive (added on top) or inclusive (already in
+    the price, shown separately)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    # Basis points: 2000 = 20%.
+    rate_bp = models.PositiveIntegerField(_("rate (basis points)"))
+    inclusive = models.BooleanField(_("included in prices"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("tax rate")
+        verbose_name_plural = _("tax rates")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rate_bp__gte=1, rate_bp__lte=10000), name="billing_tax_rate_range"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.rate_bp / 100:g}%"
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting payment")
+    PAID = "paid", _("Paid")
+    FAILED = "failed", _("Payment failed")
+    EXPIRED = "expired", _("Expired")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class OrderPurpose(models.TextChoices):
+    PURCHASE = "purchase", _("Purchase")
+    TOPUP = "topup", _("Balance top-up")
+
+
+class Order(TimeStampedModel):
+    purpose = models.CharField(
+        _("purpose"), max_length=16, choices=OrderPurpose.choices, default=OrderPurpose.PURCHASE
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
+    )
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    status = models.CharField(
+        _("status"), max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING
+    )
+    subtotal = models.BigIntegerField(_("subtotal"))
+    discount_total = models.BigIntegerField(_("discount"), default=0)
+    tax_total = models.BigIntegerField(_("taxes added"), default=0)
+    tax_included = models.BigIntegerField(_("taxes included"), default=0)
+    total = models.BigIntegerField(_("total"))
+    discount = models.ForeignKey(
+        Discount, null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    # How it is paid: a provider name ("sandbox", "stripe") or "balance".
+    provider = models.CharField(_("paid with"), max_length=32)
+    checkout_id = models.CharField(max_length=255, blank=True, default="")
+    checkout_url = models.URLField(max_length=2000, blank=True, default="")
+    checkout_expires_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    failure_reason = models.CharField(max_length=300, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    subtotal__gte=0, discount_total__gte=0, tax_total__gte=0, total__gte=0
+                ),
+                name="billing_order_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(total=F("subtotal") - F("discount_total") + F("tax_total")),
+                name="billing_order_total_adds_up",
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "checkout_id"],
+                condition=~Q(checkout_id=""),
+                name="billing_order_checkout_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {Money(self.total, self.currency)} ({self.status})"
+
+    @property
+    def total_money(self) -> Money:
+        return Money(self.total, self.currency)
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    item_price = models.ForeignKey(ItemPrice, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(max_length=200)
+    unit_amount = models.BigIntegerField()
+    discount_amount = models.BigIntegerField(default=0)
+    tax_amount = models.BigIntegerField(default=0)
+    tax_included = models.BigIntegerField(default=0)
+    total = models.BigIntegerField()
+    # A plan's per-day price and length at purchase, for refunds.
+    per_day_amount = models.BigIntegerField(null=True, blank=True)
+    duration_days = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total=F("unit_amount") - F("discount_amount") + F("tax_amount")),
+                name="billing_line_total_adds_up",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class OrderTax(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="taxes")
+    tax_rate = models.ForeignKey(TaxRate, null=True, on_delete=models.SET_NULL, related_name="+")
+    name = models.CharField(max_length=100)
+    rate_bp = models.PositiveIntegerField()
+    inclusive = models.BooleanField()
+    amount = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EventStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    PROCESSED = "processed", _("Processed")
+    IGNORED = "ignored", _("Ignored")
+    FAILED = "failed", _("Failed")
+
+
+class ProviderEvent(models.Model):
+    """Every webhook event, stored once per (provider, event id) before it is acted on."""
+
+    provider = models.CharField(max_length=32)
+    event_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=100)
+    payload = models.JSONField()
+    status = models.CharField(max_length=16, choices=EventStatus.choices, default="received")
+    error = models.TextField(blank=True, default="")
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("provider event")
+        verbose_name_plural = _("provider events")
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"], name="billing_event_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.event_id} {self.type}"
+
+
+class Payment(TimeStampedModel):
+    """Money received for an order (or a top-up) through a provider."""
+
+    order = models.OneToOneField(
+        Order, null=True, blank=True, on_delete=models.PROTECT, related_name="payment"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments"
+    )
+    provider = models.CharField(max_length=32)
+    provider_payment_id = models.CharField(max_length=255)
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    refunded_amount = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "provider_payment_id"], name="billing_payment_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0, refunded_amount__gte=0)
+                & Q(refunded_amount__lte=F("amount")),
+                name="billing_payment_refunds_within_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.provider_payment_id}"
+
+
+# --- Balance ledger ----------------------------------------------------------------------
+
+
+class BalanceAccount(models.Model):
+    """A user's balance in one currency. ``balance`` is the sum of the account's ledger
+    entries (kept in step under a row lock, checked by `check_ledger`); ``held`` is the
+    part reserved by refunds in flight. Neither may go below zero, nor held above
+    balance."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="balance_accounts"
+    )
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    balance = models.BigIntegerField(default=0)
+    held = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("balance")
+        verbose_name_plural = _("balances")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "currency"], name="billing_account_once"),
+            models.CheckConstraint(
+                condition=Q(balance__gte=0, held__gte=0) & Q(held__lte=F("balance")),
+                name="billing_account_never_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {Money(self.balance, self.currency)}"
+
+    @property
+    def available(self) -> int:
+        return self.balance - self.held
+
+
+class EntryKind(models.TextChoices):
+    TOPUP = "topup", _("Top-up")
+    SPENDING = "spending", _("Spending")
+    REFUND = "refund", _("Refund")
+    ADJUSTMENT = "adjustment", _("Adjustment")
+
+
+class LedgerEntry(models.Model):
+    """Append-only. Sign convention: ``amount`` > 0 adds to the balance (top-ups,
+    refunds to the balance, positive adjustments), < 0 takes from it (spending, a
+    top-up refunded back to its payment, negative adjustments). Corrections are new
+    entries, never edits. ``reference`` makes every posting idempotent."""
+
+    account = models.ForeignKey(BalanceAccount, on_delete=models.PROTECT, related_name="entries")
+    kind = models.CharField(max_length=16, choices=EntryKind.choices)
+    amount = models.BigIntegerField()
+    balance_after = models.BigIntegerField()
+    reference = models.CharField(max_length=100, unique=True)
+    description = models.CharField(max_length=300, blank=True, default="")
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.PROTECT)
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="billing_entry_not_zero"),
+            models.CheckConstraint(
+                condition=Q(balance_after__gte=0), name="billing_entry_balance_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount:+d}"
+
+
+class HoldStatus(models.TextChoices):
+    ACTIVE = "active", _("Held")
+    CAPTURED = "captured", _("Taken")
+    RELEASED = "released", _("Released")
+
+
+class Hold(TimeStampedModel):
+    """Balance reserved while a refund of a top-up travels to the provider: taken if it
+    succeeds (a ledger entry), released if it fails."""
+
+    account = models.ForeignKey(BalanceAccount, on_delete=models.PROTECT, related_name="holds")
+    amount = models.BigIntegerField()
+    status = models.CharField(max_length=16, choices=HoldStatus.choices, default="active")
+    reference = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="billing_hold_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"hold {self.amount} ({self.status})"
+
+
+# --- Refunds -----------------------------------------------------------------------------
+
+
+class RefundStatus(models.TextChoices):
+    PENDING = "pending", _("In progress")
+    SUCCEEDED = "succeeded", _("Refunded")
+    FAILED = "failed", _("Failed")
+
+
+class RefundDestination(models.TextChoices):
+    PROVIDER = "provider", _("Back to the card")
+    BALANCE = "balance", _("To the balance")
+
+
+class Refund(TimeStampedModel):
+    """A refund of a purchase's unused days (asked for by one of its grants), or of a
+    top-up. At most one pending or successful refund per purchased line."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    grant = models.ForeignKey(
+        AccessGrant, null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
+    )
+    order_line = models.ForeignKey(
+        OrderLine, null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
+    )
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
+    )
+    topup_entry = models.ForeignKey(
+        LedgerEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    destination = models.CharField(max_length=16, choices=RefundDestination.choices)
+    status = models.CharField(max_length=16, choices=RefundStatus.choices, default="pending")
+    provider_refund_id = models.CharField(max_length=255, blank=True, default="")
+    failure_reason = models.CharField(max_length=300, blank=True, default="")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    days_used = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="billing_refund_positive"),
+            # One live refund per purchased line (a plan line covers several grants).
+            models.UniqueConstraint(
+                fields=["order_line"],
+                condition=Q(order_line__isnull=False) & ~Q(status="failed"),
+                name="billing_refund_once_per_line",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"refund {Money(self.amount, self.currency)} ({self.status})"

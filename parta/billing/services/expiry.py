@@ -1,0 +1,72 @@
+"""Periodic clean-up: grants past their end are switched off (and the student told), and
+checkouts left unpaid past the provider's expiry are closed. Both are safe to run at
+any time and any number of times; access is refused after ``available_until`` anyway,
+whether or not this has run yet."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from parta.access.models import AccessGrant
+from parta.access.services import access_grant_deactivate
+from parta.billing.models import Order, OrderStatus
+from parta.billing.services.fulfilment import order_ended_unpaid
+
+BATCH = 500
+
+
+def _tell_student(grant_id: int) -> None:
+    grant = AccessGrant.objects.select_related("user", "course").get(pk=grant_id)
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string(
+            "billing/email/access_ended_subject.txt", {"grant": grant}
+        ).strip()
+        body = render_to_string(
+            "billing/email/access_ended_message.txt",
+            {"grant": grant, "school_name": settings.PARTA_SCHOOL_NAME},
+        )
+    send_mail(subject, body, None, [grant.user.email], fail_silently=True)
+
+
+def grants_expire(*, now=None) -> int:
+    """Switch off active grants whose end has passed; return how many."""
+    now = now or timezone.now()
+    count = 0
+    while True:
+        ids = list(
+            AccessGrant.objects.filter(is_active=True, available_until__lte=now)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:BATCH]
+        )
+        if not ids:
+            return count
+        for grant_id in ids:
+            with transaction.atomic():
+                grant = AccessGrant.objects.select_for_update().get(pk=grant_id)
+                if (
+                    not grant.is_active
+                    or grant.available_until is None
+                    or grant.available_until > now
+                ):
+                    continue
+                access_grant_deactivate(grant=grant)
+                transaction.on_commit(lambda gid=grant_id: _tell_student(gid))
+                count += 1
+
+
+def checkouts_expire(*, now=None) -> int:
+    """Close pending orders whose checkout expired; return how many."""
+    now = now or timezone.now()
+    count = 0
+    stale = Order.objects.filter(
+        status=OrderStatus.PENDING, checkout_expires_at__lte=now
+    ).values_list("pk", flat=True)
+    for order_id in list(stale[:BATCH]):
+        order = Order(pk=order_id)
+        if order_ended_unpaid(order=order, status=OrderStatus.EXPIRED, reason="checkout expired"):
+            count += 1
+    return count

@@ -1,0 +1,198 @@
+"""What happens when an order is paid, fails or expires. Called inside the webhook's
+transaction (or the balance payment's), with the order row locked; every step is
+idempotent, so a replayed or late event changes nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from parta.access.models import GrantSource
+from parta.access.services import access_grant_create
+from parta.billing.models import (
+    Discount,
+    EntryKind,
+    ItemKind,
+    Order,
+    OrderPurpose,
+    OrderStatus,
+    Payment,
+)
+from parta.billing.services.ledger import ledger_post
+from parta.billing.services.orders import discount_release
+from parta.common.errors import ApplicationError
+
+
+class PaymentMismatch(ApplicationError):
+    """The provider reports a payment that does not match the order."""
+
+    code = "payment_mismatch"
+
+
+def line_reference(line_id: int, course_id: int | None = None) -> str:
+    return (
+        f"order-line:{line_id}"
+        if course_id is None
+        else f"order-line:{line_id}:course:{course_id}"
+    )
+
+
+def _grant_lines(order: Order, now) -> None:
+    for line in order.lines.select_related("item__course", "item__plan"):
+        item = line.item
+        if item.kind == ItemKind.COURSE:
+            access_grant_create(
+                user=order.user,
+                course=item.course,
+                source=GrantSource.PURCHASE,
+                starts_at=now,
+                reference=line_reference(line.id),
+                note=f"order #{order.pk}",
+            )
+        else:
+            plan = item.plan
+            until = now + timedelta(days=line.duration_days or plan.duration_days)
+            for course in plan.courses.all():
+                access_grant_create(
+                    user=order.user,
+                    course=course,
+                    source=GrantSource.PLAN,
+                    starts_at=now,
+                    available_until=until,
+                    freeze_limit_days=plan.freeze_limit_days,
+                    reference=line_reference(line.id, course.id),
+                    note=f"order #{order.pk}: {plan.title}",
+                )
+
+
+def _complete(order: Order, *, payment: Payment | None) -> None:
+    now = timezone.now()
+    order.status = OrderStatus.PAID
+    order.paid_at = now
+    order.failure_reason = ""
+    order.save(update_fields=["status", "paid_at", "failure_reason", "updated_at"])
+    if order.purpose == OrderPurpose.TOPUP:
+        ledger_post(
+            user_id=order.user_id,
+            currency=order.currency,
+            kind=EntryKind.TOPUP,
+            amount=order.total,
+            reference=f"order:{order.pk}:topup",
+            description=_("Top-up, order #%(id)s") % {"id": order.pk},
+            order=order,
+            payment=payment,
+        )
+        return
+    if payment is not None and order.total > 0:
+        # Money paid at the provider passes through the ledger, so the user's history
+        # shows every purchase; the balance itself is unchanged.
+        ledger_post(
+            user_id=order.user_id,
+            currency=order.currency,
+            kind=EntryKind.TOPUP,
+            amount=order.total,
+            reference=f"order:{order.pk}:paid-in",
+            description=_("Payment for order #%(id)s") % {"id": order.pk},
+            order=order,
+            payment=payment,
+        )
+        ledger_post(
+            user_id=order.user_id,
+            currency=order.currency,
+            kind=EntryKind.SPENDING,
+            amount=-order.total,
+            reference=f"order:{order.pk}:spend",
+            description=_("Order #%(id)s") % {"id": order.pk},
+            order=order,
+        )
+    _grant_lines(order, now)
+
+
+@transaction.atomic
+def order_paid(
+    *, order: Order, provider: str, provider_payment_id: str, amount: int | None, currency: str
+) -> bool:
+    """Record the provider's payment and fulfil the order once. Returns False when it
+    had been fulfilled already. A paid event wins over an earlier "expired" or "failed"
+    (the money was taken, so the buyer gets what they paid for)."""
+    order = Order.objects.select_for_update(of=("self",)).select_related("user").get(pk=order.pk)
+    if order.status == OrderStatus.PAID:
+        return False
+    if amount is not None and (amount != order.total or currency.upper() != order.currency):
+        raise PaymentMismatch(
+            _("The payment (%(amount)s %(currency)s) does not match the order.")
+            % {"amount": amount, "currency": currency}
+        )
+    if order.status in (OrderStatus.EXPIRED, OrderStatus.FAILED) and order.discount_id:
+        # The coupon use was given back when it failed; take it again.
+        Discount.objects.filter(pk=order.discount_id).update(
+            times_redeemed=F("times_redeemed") + 1
+        )
+    payment, _created = Payment.objects.get_or_create(
+        provider=provider,
+        provider_payment_id=provider_payment_id or f"{provider}:order:{order.pk}",
+        defaults={
+            "order": order,
+            "user": order.user,
+            "amount": order.total,
+            "currency": order.currency,
+        },
+    )
+    _complete(order, payment=payment)
+    return True
+
+
+@transaction.atomic
+def order_paid_from_balance(*, order: Order) -> Order:
+    """Pay a pending order from the user's balance: the spending and the grants happen
+    together or not at all."""
+    order = Order.objects.select_for_update(of=("self",)).select_related("user").get(pk=order.pk)
+    if order.status == OrderStatus.PAID:
+        return order
+    if order.status != OrderStatus.PENDING:
+        raise ApplicationError(_("This order is no longer awaiting payment."))
+    if order.purpose == OrderPurpose.TOPUP:
+        raise ApplicationError(_("A top-up cannot be paid from the balance."))
+    if order.total > 0:
+        ledger_post(
+            user_id=order.user_id,
+            currency=order.currency,
+            kind=EntryKind.SPENDING,
+            amount=-order.total,
+            reference=f"order:{order.pk}:spend",
+            description=_("Order #%(id)s") % {"id": order.pk},
+            order=order,
+        )
+    order.provider = "balance"
+    order.save(update_fields=["provider", "updated_at"])
+    _complete(order, payment=None)
+    return order
+
+
+@transaction.atomic
+def order_free(*, order: Order) -> Order:
+    """An order whose total is zero (a 100% coupon) is fulfilled at once."""
+    order = Order.objects.select_for_update(of=("self",)).select_related("user").get(pk=order.pk)
+    if order.total != 0:
+        raise ApplicationError(_("This order is not free."))
+    if order.status != OrderStatus.PAID:
+        _complete(order, payment=None)
+    return order
+
+
+@transaction.atomic
+def order_ended_unpaid(*, order: Order, status: OrderStatus, reason: str = "") -> bool:
+    """Mark a pending order failed or expired and give its coupon use back. Does
+    nothing to an order that is paid or already ended."""
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.status != OrderStatus.PENDING:
+        return False
+    order.status = status
+    order.failure_reason = reason[:300]
+    order.save(update_fields=["status", "failure_reason", "updated_at"])
+    discount_release(order)
+    return True

@@ -1,0 +1,183 @@
+"""The balance ledger: accounts per user and currency, append-only entries, holds.
+
+Every change locks the account row (select_for_update), so concurrent spends and
+refunds serialise; the database refuses a negative balance or a hold above it
+(CheckConstraints), and each posting's ``reference`` is unique, so replays post once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from parta.billing.models import (
+    BalanceAccount,
+    EntryKind,
+    Hold,
+    HoldStatus,
+    LedgerEntry,
+    Order,
+    Payment,
+)
+from parta.common.errors import Conflict
+from parta.common.money import Money
+
+
+class InsufficientFunds(Conflict):
+    code = "insufficient_funds"
+
+
+def account_for_update(*, user_id: int, currency: str) -> BalanceAccount:
+    """The user's account in ``currency``, created if needed, locked for this transaction."""
+    try:
+        with transaction.atomic():
+            BalanceAccount.objects.get_or_create(user_id=user_id, currency=currency)
+    except IntegrityError:
+        pass  # created concurrently
+    return BalanceAccount.objects.select_for_update().get(user_id=user_id, currency=currency)
+
+
+@dataclass(frozen=True)
+class Posting:
+    entry: LedgerEntry
+    created: bool
+
+
+@transaction.atomic
+def ledger_post(
+    *,
+    user_id: int,
+    currency: str,
+    kind: EntryKind,
+    amount: int,
+    reference: str,
+    description: str = "",
+    order: Order | None = None,
+    payment: Payment | None = None,
+) -> Posting:
+    """Post one entry (see LedgerEntry for the sign convention). Idempotent on
+    ``reference``; refuses to take the available balance below zero."""
+    if amount == 0:
+        raise ValueError("a ledger entry cannot be zero")
+    account = account_for_update(user_id=user_id, currency=currency)
+    existing = LedgerEntry.objects.filter(reference=reference).first()
+    if existing is not None:
+        return Posting(entry=existing, created=False)
+    if amount < 0 and account.available + amount < 0:
+        raise InsufficientFunds(
+            _("Not enough money on the balance: %(available)s available.")
+            % {"available": Money(account.available, currency).format()}
+        )
+    account.balance += amount
+    account.save(update_fields=["balance"])
+    entry = LedgerEntry.objects.create(
+        account=account,
+        kind=kind,
+        amount=amount,
+        balance_after=account.balance,
+        reference=reference,
+        description=description,
+        order=order,
+        payment=payment,
+    )
+    return Posting(entry=entry, created=True)
+
+
+@transaction.atomic
+def hold_place(*, user_id: int, currency: str, amount: int, reference: str) -> Hold:
+    account = account_for_update(user_id=user_id, currency=currency)
+    existing = Hold.objects.filter(reference=reference).first()
+    if existing is not None:
+        return existing
+    if amount <= 0:
+        raise ValueError("a hold must be positive")
+    if account.available < amount:
+        raise InsufficientFunds(
+            _("Not enough money on the balance: %(available)s available.")
+            % {"available": Money(account.available, currency).format()}
+        )
+    account.held += amount
+    account.save(update_fields=["held"])
+    return Hold.objects.create(account=account, amount=amount, reference=reference)
+
+
+@transaction.atomic
+def hold_release(*, hold: Hold) -> Hold:
+    account = BalanceAccount.objects.select_for_update().get(pk=hold.account_id)
+    hold = Hold.objects.select_for_update().get(pk=hold.pk)
+    if hold.status != HoldStatus.ACTIVE:
+        return hold
+    account.held -= hold.amount
+    account.save(update_fields=["held"])
+    hold.status = HoldStatus.RELEASED
+    hold.save(update_fields=["status", "updated_at"])
+    return hold
+
+
+@transaction.atomic
+def hold_capture(
+    *, hold: Hold, kind: EntryKind, description: str = "", payment: Payment | None = None
+) -> LedgerEntry:
+    """Turn a hold into a negative entry of the same amount."""
+    account = BalanceAccount.objects.select_for_update().get(pk=hold.account_id)
+    hold = Hold.objects.select_for_update().get(pk=hold.pk)
+    reference = f"{hold.reference}:captured"
+    if hold.status == HoldStatus.CAPTURED:
+        return LedgerEntry.objects.get(reference=reference)
+    if hold.status != HoldStatus.ACTIVE:
+        raise Conflict(_("This hold was already released."))
+    account.held -= hold.amount
+    account.balance -= hold.amount
+    account.save(update_fields=["held", "balance"])
+    hold.status = HoldStatus.CAPTURED
+    hold.save(update_fields=["status", "updated_at"])
+    return LedgerEntry.objects.create(
+        account=account,
+        kind=kind,
+        amount=-hold.amount,
+        balance_after=account.balance,
+        reference=reference,
+        description=description,
+        payment=payment,
+    )
+
+
+@dataclass(frozen=True)
+class LedgerProblem:
+    account_id: int
+    message: str
+
+
+def ledger_check() -> list[LedgerProblem]:
+    """Every account's balance equals the sum of its entries, its hold equals its
+    active holds, and the last entry's running balance matches."""
+    problems = []
+    sums = dict(
+        LedgerEntry.objects.values("account_id")
+        .annotate(total=Sum("amount"))
+        .values_list("account_id", "total")
+    )
+    holds = dict(
+        Hold.objects.filter(status=HoldStatus.ACTIVE)
+        .values("account_id")
+        .annotate(total=Sum("amount"))
+        .values_list("account_id", "total")
+    )
+    for account in BalanceAccount.objects.all().iterator():
+        total = sums.get(account.id, 0) or 0
+        if total != account.balance:
+            problems.append(
+                LedgerProblem(account.id, f"balance {account.balance} != sum of entries {total}")
+            )
+        if (holds.get(account.id, 0) or 0) != account.held:
+            problems.append(
+                LedgerProblem(
+                    account.id, f"held {account.held} != active holds {holds.get(account.id, 0)}"
+                )
+            )
+        if account.balance < 0 or account.held > account.balance:
+            problems.append(LedgerProblem(account.id, "negative balance or hold above balance"))
+    return problems

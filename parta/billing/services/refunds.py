@@ -1,0 +1,297 @@
+"""Refunds: a purchase's unused days (asked for through one of its grants), or a top-up
+back to the payment it came from.
+
+Each refund is created first as a pending row (unique per purchased line, so any number
+of parallel requests make one), then sent to the provider with an idempotency key made
+from the row's id, then settled. Money that leaves the balance is held while the
+provider works and released if it fails.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from parta.access.models import AccessGrant
+from parta.access.selectors import is_staff_like
+from parta.access.services import access_grant_deactivate
+from parta.accounts.models import User
+from parta.billing.models import (
+    EntryKind,
+    Hold,
+    LedgerEntry,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    Refund,
+    RefundDestination,
+    RefundStatus,
+)
+from parta.billing.providers.base import ProviderError, RefundRequest
+from parta.billing.providers.registry import get_provider
+from parta.billing.services.ledger import hold_capture, hold_place, hold_release, ledger_post
+from parta.billing.totals import prorated_refund
+from parta.common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from parta.common.time import school_day
+
+_LINE_REFERENCE = re.compile(r"^order-line:(\d+)(?::course:\d+)?$")
+DAY = timedelta(days=1)
+
+
+class AlreadyRefunded(Conflict):
+    code = "already_refunded"
+
+    def __init__(self, refund: Refund):
+        super().__init__(_("This purchase has already been refunded."))
+        self.refund = refund
+
+
+@dataclass(frozen=True)
+class RefundQuote:
+    line: OrderLine
+    paid: int
+    days_total: int
+    days_used: int
+    amount: int
+
+
+def _line_of(grant: AccessGrant) -> OrderLine:
+    match = _LINE_REFERENCE.match(grant.reference or "")
+    if not match:
+        raise ValidationFailed(
+            {"grant": [_("Nothing was paid for this access, so there is nothing to refund.")]}
+        )
+    line = OrderLine.objects.select_related("order").filter(pk=int(match.group(1))).first()
+    if line is None or line.order.status != OrderStatus.PAID:
+        raise ValidationFailed(
+            {"grant": [_("Nothing was paid for this access, so there is nothing to refund.")]}
+        )
+    return line
+
+
+def refund_quote(*, grant: AccessGrant, now=None) -> RefundQuote:
+    """How much a refund of ``grant``'s purchase would return now: what was paid for
+    the line minus the days used (the purchase day counts as used)."""
+    now = now or timezone.now()
+    line = _line_of(grant)
+    paid = line.total
+    if line.duration_days:
+        days_total = line.duration_days
+        if grant.available_until is None:
+            days_used = days_total
+        else:
+            remaining = max(timedelta(0), grant.available_until - now)
+            days_used = days_total - remaining // DAY
+    else:
+        days_total = settings.PARTA_COURSE_REFUND_DAYS
+        days_used = (school_day(now) - school_day(line.order.paid_at)).days + 1
+    days_used = max(1, min(days_used, days_total))
+    amount = prorated_refund(paid=paid, days_total=days_total, days_used=days_used)
+    return RefundQuote(
+        line=line, paid=paid, days_total=days_total, days_used=days_used, amount=amount
+    )
+
+
+def _line_grants(line: OrderLine):
+    return AccessGrant.objects.filter(reference__regex=rf"^order-line:{line.id}(:course:\d+)?$")
+
+
+def refund_grant(*, grant: AccessGrant, requested_by: User, to_balance: bool = False) -> Refund:
+    """Refund the purchase behind ``grant`` for its unused days and end its access.
+    Back through the provider that took the money, or to the balance (always, for
+    orders paid from the balance). A second request changes nothing and says so."""
+    if grant.user_id != requested_by.id and not is_staff_like(requested_by):
+        raise PermissionDenied(_("You can only refund your own purchases."))
+    with transaction.atomic():
+        quote = refund_quote(grant=grant)
+        line = (
+            OrderLine.objects.select_for_update(of=("self",))
+            .select_related("order")
+            .get(pk=quote.line.pk)
+        )
+        existing = (
+            Refund.objects.filter(order_line=line).exclude(status=RefundStatus.FAILED).first()
+        )
+        if existing is not None:
+            raise AlreadyRefunded(existing)
+        if quote.amount <= 0:
+            raise ValidationFailed(
+                {"grant": [_("All the paid days are used: there is nothing left to refund.")]}
+            )
+        order = line.order
+        payment = Payment.objects.filter(order=order).first()
+        destination = (
+            RefundDestination.BALANCE
+            if to_balance or payment is None
+            else RefundDestination.PROVIDER
+        )
+        try:
+            with transaction.atomic():
+                refund = Refund.objects.create(
+                    user_id=grant.user_id,
+                    grant=grant,
+                    order_line=line,
+                    payment=payment if destination == RefundDestination.PROVIDER else None,
+                    amount=quote.amount,
+                    currency=order.currency,
+                    destination=destination,
+                    requested_by=requested_by,
+                    days_used=quote.days_used,
+                )
+        except IntegrityError as exc:
+            raise AlreadyRefunded(
+                Refund.objects.get(order_line=line, status__in=["pending", "succeeded"])
+            ) from exc
+        if destination == RefundDestination.BALANCE:
+            ledger_post(
+                user_id=grant.user_id,
+                currency=order.currency,
+                kind=EntryKind.REFUND,
+                amount=quote.amount,
+                reference=f"refund:{refund.pk}",
+                description=_("Refund for order #%(id)s") % {"id": order.pk},
+                order=order,
+            )
+            return _succeed(refund)
+    return _send_to_provider(refund)
+
+
+def _succeed(refund: Refund, provider_refund_id: str = "") -> Refund:
+    refund.status = RefundStatus.SUCCEEDED
+    refund.provider_refund_id = provider_refund_id or refund.provider_refund_id
+    refund.save(update_fields=["status", "provider_refund_id", "updated_at"])
+    if refund.payment_id:
+        Payment.objects.filter(pk=refund.payment_id).update(
+            refunded_amount=F("refunded_amount") + refund.amount
+        )
+    if refund.order_line_id:
+        for grant in _line_grants(refund.order_line):
+            access_grant_deactivate(grant=grant)
+    return refund
+
+
+def _fail(refund: Refund, reason: str) -> Refund:
+    refund.status = RefundStatus.FAILED
+    refund.failure_reason = reason[:300]
+    refund.save(update_fields=["status", "failure_reason", "updated_at"])
+    hold = Hold.objects.filter(reference=f"refund:{refund.pk}:hold").first()
+    if hold is not None:
+        hold_release(hold=hold)
+    return refund
+
+
+def _send_to_provider(refund: Refund) -> Refund:
+    """Outside any transaction: ask the provider, then settle what it answered."""
+    payment = refund.payment
+    provider = get_provider(payment.provider)
+    try:
+        result = provider.refund(
+            RefundRequest(
+                provider_payment_id=payment.provider_payment_id,
+                amount=refund.amount,
+                currency=refund.currency,
+                idempotency_key=f"parta-refund-{refund.pk}",
+            )
+        )
+    except ProviderError as exc:
+        with transaction.atomic():
+            return _fail(Refund.objects.select_for_update().get(pk=refund.pk), exc.message)
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().get(pk=refund.pk)
+        refund.provider_refund_id = result.refund_id
+        refund.save(update_fields=["provider_refund_id", "updated_at"])
+        if result.pending:
+            return refund
+        if result.succeeded:
+            return _settle_success(refund, result.refund_id)
+        return _fail(refund, result.failure_reason or "declined")
+
+
+def _settle_success(refund: Refund, provider_refund_id: str) -> Refund:
+    hold = Hold.objects.filter(reference=f"refund:{refund.pk}:hold").first()
+    if hold is not None:
+        hold_capture(
+            hold=hold,
+            kind=EntryKind.REFUND,
+            description=_("Top-up refunded to its payment"),
+            payment=refund.payment,
+        )
+    return _succeed(refund, provider_refund_id)
+
+
+@transaction.atomic
+def refund_settled(
+    *, provider: str, provider_refund_id: str, succeeded: bool, reason: str = ""
+) -> bool:
+    """A provider's late word on a refund (webhook). Idempotent."""
+    refund = (
+        Refund.objects.select_for_update()
+        .filter(payment__provider=provider, provider_refund_id=provider_refund_id)
+        .first()
+    )
+    if refund is None or refund.status != RefundStatus.PENDING:
+        return False
+    if succeeded:
+        _settle_success(refund, provider_refund_id)
+    else:
+        _fail(refund, reason or "declined")
+    return True
+
+
+def refund_topup(*, entry: LedgerEntry, amount: int, requested_by: User) -> Refund:
+    """Send part or all of a top-up back to the payment it came from, as long as the
+    balance still covers it. The amount is held until the provider answers."""
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise ValidationFailed({"amount": [_("Refund a positive amount.")]})
+    entry = LedgerEntry.objects.select_related("account", "payment").filter(pk=entry.pk).first()
+    if (
+        entry is None
+        or entry.kind != EntryKind.TOPUP
+        or entry.order is None
+        or entry.payment is None
+    ):
+        raise NotFound(_("There is no such top-up."))
+    if entry.order.purpose != "topup":
+        raise ValidationFailed({"entry": [_("Only a top-up can be refunded this way.")]})
+    if entry.account.user_id != requested_by.id and not is_staff_like(requested_by):
+        raise PermissionDenied(_("You can only refund your own top-ups."))
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=entry.payment_id)
+        pending = sum(
+            Refund.objects.filter(payment=payment, status=RefundStatus.PENDING).values_list(
+                "amount", flat=True
+            )
+        )
+        left = payment.amount - payment.refunded_amount - pending
+        if amount > left:
+            raise ValidationFailed(
+                {
+                    "amount": [
+                        _("At most %(left)s of this top-up can still be refunded.")
+                        % {"left": left}
+                    ]
+                }
+            )
+        refund = Refund.objects.create(
+            user_id=entry.account.user_id,
+            payment=payment,
+            topup_entry=entry,
+            amount=amount,
+            currency=payment.currency,
+            destination=RefundDestination.PROVIDER,
+            requested_by=requested_by,
+        )
+        hold_place(
+            user_id=entry.account.user_id,
+            currency=payment.currency,
+            amount=amount,
+            reference=f"refund:{refund.pk}:hold",
+        )
+    return _send_to_provider(refund)

@@ -1,0 +1,102 @@
+"""Provider webhooks: verified, stored once per (provider, event id), processed once.
+
+The event row and everything the event does commit in one durable transaction, so a
+crash leaves no half-processed event and the provider's retry starts clean; a replay
+(or the same event arriving twice at once) meets the unique constraint and changes
+nothing. Events about unknown orders, or that do not match their order, are kept with
+status "failed" and the reason, for staff to look at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from parta.billing.models import EventStatus, Order, OrderStatus, ProviderEvent
+from parta.billing.providers.base import EventKind, WebhookEvent
+from parta.billing.providers.registry import get_provider
+from parta.billing.services.fulfilment import order_ended_unpaid, order_paid
+from parta.billing.services.refunds import refund_settled
+from parta.common.errors import ApplicationError
+
+
+@dataclass(frozen=True)
+class WebhookOutcome:
+    event: ProviderEvent
+    duplicate: bool
+
+
+def _order_for(provider: str, event: WebhookEvent) -> Order:
+    order = None
+    if event.session_id:
+        order = Order.objects.filter(provider=provider, checkout_id=event.session_id).first()
+    if order is None and event.order_id is not None:
+        order = Order.objects.filter(pk=event.order_id).first()
+    if order is None:
+        raise ApplicationError(f"no order for event {event.event_id}")
+    return order
+
+
+def _dispatch(provider: str, event: WebhookEvent) -> bool:
+    """Act on the event; False when there is nothing to do for its kind."""
+    if event.kind == EventKind.CHECKOUT_PAID:
+        order_paid(
+            order=_order_for(provider, event),
+            provider=provider,
+            provider_payment_id=event.provider_payment_id,
+            amount=event.amount,
+            currency=event.currency,
+        )
+        return True
+    if event.kind == EventKind.CHECKOUT_FAILED:
+        order_ended_unpaid(
+            order=_order_for(provider, event),
+            status=OrderStatus.FAILED,
+            reason=event.failure_reason or "declined",
+        )
+        return True
+    if event.kind == EventKind.CHECKOUT_EXPIRED:
+        order_ended_unpaid(order=_order_for(provider, event), status=OrderStatus.EXPIRED)
+        return True
+    if event.kind in (EventKind.REFUND_SUCCEEDED, EventKind.REFUND_FAILED):
+        return refund_settled(
+            provider=provider,
+            provider_refund_id=event.refund_id,
+            succeeded=event.kind == EventKind.REFUND_SUCCEEDED,
+            reason=event.failure_reason,
+        )
+    return False
+
+
+def webhook_receive(
+    *, provider_name: str, body: bytes, headers: Mapping[str, str]
+) -> WebhookOutcome:
+    """Verify, store and process one webhook delivery. Raises UnknownProvider (404) or
+    InvalidWebhook (400) before anything is stored."""
+    provider = get_provider(provider_name)
+    event = provider.parse_webhook(body, headers)
+    with transaction.atomic(durable=True):
+        try:
+            with transaction.atomic():
+                stored = ProviderEvent.objects.create(
+                    provider=provider_name,
+                    event_id=event.event_id,
+                    type=event.raw_type,
+                    payload=event.payload,
+                )
+        except IntegrityError:
+            existing = ProviderEvent.objects.get(provider=provider_name, event_id=event.event_id)
+            return WebhookOutcome(event=existing, duplicate=True)
+        try:
+            with transaction.atomic():
+                handled = _dispatch(provider_name, event)
+            stored.status = EventStatus.PROCESSED if handled else EventStatus.IGNORED
+        except ApplicationError as exc:
+            stored.status = EventStatus.FAILED
+            stored.error = exc.message
+        stored.processed_at = timezone.now()
+        stored.save(update_fields=["status", "error", "processed_at"])
+        return WebhookOutcome(event=stored, duplicate=False)

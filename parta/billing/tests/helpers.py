@@ -1,0 +1,18 @@
+"""Drive the sandbox like a buyer would: /buy/, the hosted page, Pay or Decline."""
+
+from django.test import Client
+from django.urls import reverse
+
+from parta.billing.models import Order
+
+
+def buy_json(client: Client, item_id: int, **params) -> dict:
+    response = client.get(reverse("billing:buy", args=[item_id]), params)
+    return {"status": response.status_code, **response.json()}
+
+
+def pay(client: Client, session_url: str, action: str = "pay") -> Order:
+    response = client.post(session_url, {"action": action})
+    assert response.status_code == 302, response.content[:500]
+    order_id = int(response["Location"].split("/order/")[1].split("/")[0])
+    return Order.objects.get(pk=order_id)

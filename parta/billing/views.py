@@ -1,0 +1,186 @@
+"""Billing pages: the item page with its Buy button, `/buy/` (JSON), the order page,
+the sandbox's hosted checkout and the provider webhooks."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from parta.access.selectors import is_staff_like
+from parta.billing.models import Item, Order, OrderStatus
+from parta.billing.providers import sandbox
+from parta.billing.providers.base import EventKind, InvalidWebhook
+from parta.billing.providers.registry import UnknownProvider
+from parta.billing.services.orders import buy
+from parta.billing.services.webhooks import webhook_receive
+from parta.common.errors import ApplicationError
+
+
+def _error_json(exc: ApplicationError) -> JsonResponse:
+    body = {"detail": exc.message, "code": exc.code}
+    errors = getattr(exc, "errors", None)
+    if errors:
+        body["errors"] = errors
+    return JsonResponse(body, status=exc.status_code)
+
+
+@require_GET
+def item_page(request, pk: int):
+    item = get_object_or_404(
+        Item.objects.select_related("course", "plan").prefetch_related("prices", "plan__courses"),
+        pk=pk,
+        is_active=True,
+    )
+    if (item.course and not item.course.is_published) or (
+        item.plan and not item.plan.is_published
+    ):
+        raise Http404
+    prices = sorted(item.prices.all(), key=lambda p: p.currency != settings.PARTA_DEFAULT_CURRENCY)
+    return render(request, "billing/item.html", {"item": item, "prices": prices})
+
+
+@require_GET
+def buy_view(request, pk: int):
+    """JSON ``{"session_id", "url"}`` for the item's checkout (seed-compatible)."""
+    if not request.user.is_authenticated:
+        login = (
+            reverse("account_request_login_code") + f"?next={reverse('billing:item', args=[pk])}"
+        )
+        return JsonResponse(
+            {"detail": _("Sign in to buy."), "code": "not_authenticated", "login_url": login},
+            status=401,
+        )
+    try:
+        checkout = buy(
+            user=request.user,
+            item_id=pk,
+            currency=request.GET.get("currency", ""),
+            coupon=request.GET.get("coupon", ""),
+            base_url=request.build_absolute_uri("/").rstrip("/"),
+        )
+    except ApplicationError as exc:
+        return _error_json(exc)
+    return JsonResponse(
+        {
+            "session_id": checkout.session.session_id,
+            "url": checkout.session.url,
+            "order_id": checkout.order.pk,
+            "reused": checkout.reused,
+        }
+    )
+
+
+def _order_for_viewer(request, pk: int) -> Order:
+    order = get_object_or_404(
+        Order.objects.select_related("user", "discount").prefetch_related(
+            "lines__item__course", "taxes"
+        ),
+        pk=pk,
+    )
+    if order.user_id != request.user.id and not is_staff_like(request.user):
+        raise Http404  # not yours: the same answer as for no such order
+    return order
+
+
+@login_required
+@require_GET
+def order_page(request, pk: int):
+    order = _order_for_viewer(request, pk)
+    can_continue = (
+        order.status == OrderStatus.PENDING
+        and order.checkout_url
+        and order.checkout_expires_at
+        and order.checkout_expires_at > timezone.now()
+    )
+    return render(
+        request,
+        "billing/order.html",
+        {
+            "order": order,
+            "lines": list(order.lines.all()),
+            "taxes": list(order.taxes.all()),
+            "can_continue": can_continue,
+            "just_paid": request.GET.get("paid") == "1",
+            "cancelled": request.GET.get("cancelled") == "1",
+        },
+    )
+
+
+# --- Sandbox hosted checkout -------------------------------------------------------------
+
+
+def _sandbox_order(session_id: str) -> Order:
+    order = (
+        Order.objects.select_related("discount", "user")
+        .prefetch_related("lines", "taxes")
+        .filter(provider="sandbox", checkout_id=session_id)
+        .first()
+    )
+    if order is None:
+        raise Http404
+    return order
+
+
+@require_http_methods(["GET", "POST"])
+def sandbox_checkout(request, session_id: str):
+    """What a provider's hosted checkout would show: the lines, the discount, the
+    taxes and the total, with Pay and Decline. Either button sends a signed webhook
+    through the same path as a real provider's."""
+    order = _sandbox_order(session_id)
+    expired = bool(order.checkout_expires_at and order.checkout_expires_at <= timezone.now())
+    if request.method == "POST" and order.status == OrderStatus.PENDING and not expired:
+        paid = request.POST.get("action") == "pay"
+        body = sandbox.event_body(
+            EventKind.CHECKOUT_PAID if paid else EventKind.CHECKOUT_FAILED,
+            order_id=order.pk,
+            session_id=session_id,
+            amount=order.total,
+            currency=order.currency,
+            payment_id=f"sbx_pay_{order.pk}_{session_id[-8:]}",
+            reason="" if paid else "declined by the buyer",
+        )
+        webhook_receive(provider_name="sandbox", body=body, headers=sandbox.sign(body))
+        target = reverse("billing:order", args=[order.pk])
+        return redirect(f"{target}?{'paid' if paid else 'cancelled'}=1")
+    status = 410 if expired and order.status == OrderStatus.PENDING else 200
+    return render(
+        request,
+        "billing/sandbox_checkout.html",
+        {
+            "order": order,
+            "lines": list(order.lines.all()),
+            "taxes": list(order.taxes.all()),
+            "expired": expired,
+            "hide_site_suffix": True,
+        },
+        status=status,
+    )
+
+
+# --- Webhooks ----------------------------------------------------------------------------
+
+
+@csrf_exempt
+@require_POST
+def webhook(request, provider: str):
+    try:
+        outcome = webhook_receive(
+            provider_name=provider, body=request.body, headers=request.headers
+        )
+    except UnknownProvider:
+        return JsonResponse({"detail": "Unknown provider.", "code": "not_found"}, status=404)
+    except InvalidWebhook as exc:
+        return JsonResponse({"detail": f"Invalid webhook: {exc}", "code": "invalid"}, status=400)
+    return JsonResponse(
+        {
+            "status": "duplicate" if outcome.duplicate else outcome.event.status,
+            "event": outcome.event.event_id,
+        }
+    )
