@@ -8,6 +8,7 @@ from parta.common import views as common_views
 api_v1 = [
     path("", include("parta.accounts.api_urls")),
     path("", include("parta.learning.api_urls")),
+    path("", include("parta.billing.api_urls")),
 ]
 
 urlpatterns = [

@@ -1,5 +1,5 @@
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.negotiation import BaseContentNegotiation
@@ -36,6 +36,7 @@ class AccessCheckApi(APIView):
     parser_classes: list = []
     content_negotiation_class = JsonOnly
 
+    @extend_schema_serializer(component_name="AccessCheckOutput")
     class OutputSerializer(serializers.Serializer):
         allowed = serializers.BooleanField()
         until = serializers.DateTimeField(allow_null=True, help_text="null: open-ended")

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -9,6 +9,7 @@ from parta.accounts.services import user_update_profile
 class MeApi(APIView):
     """The user the request is authenticated as."""
 
+    @extend_schema_serializer(component_name="MeOutput")
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         email = serializers.EmailField()
@@ -18,6 +19,7 @@ class MeApi(APIView):
         telegram_linked = serializers.BooleanField()
         created_at = serializers.DateTimeField()
 
+    @extend_schema_serializer(component_name="MeInput")
     class InputSerializer(serializers.Serializer):
         full_name = serializers.CharField(required=False, max_length=150)
         phone = serializers.CharField(required=False, allow_blank=True, max_length=32)

@@ -6,7 +6,7 @@ from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -151,6 +151,7 @@ class TaskAnswerApi(APIView):
     """Check an answer on the server. The correct answer is never returned; the
     solution only when its rule allows."""
 
+    @extend_schema_serializer(component_name="TaskAnswerInput")
     class InputSerializer(serializers.Serializer):
         answer = serializers.CharField(required=False, allow_blank=True, max_length=500)
         choice = serializers.IntegerField(required=False)
@@ -159,6 +160,7 @@ class TaskAnswerApi(APIView):
             required=False, help_text="Send the same key to retry safely: recorded once."
         )
 
+    @extend_schema_serializer(component_name="TaskAnswerOutput")
     class OutputSerializer(serializers.Serializer):
         correct = serializers.BooleanField()
         newly_solved = serializers.BooleanField()

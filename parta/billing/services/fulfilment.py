@@ -23,7 +23,7 @@ from parta.billing.models import (
     Payment,
 )
 from parta.billing.services.ledger import ledger_post
-from parta.billing.services.orders import discount_release
+from parta.billing.services.orders import discount_release, order_create
 from parta.common.errors import ApplicationError
 
 
@@ -196,3 +196,13 @@ def order_ended_unpaid(*, order: Order, status: OrderStatus, reason: str = "") -
     order.save(update_fields=["status", "failure_reason", "updated_at"])
     discount_release(order)
     return True
+
+
+@transaction.atomic
+def order_buy_with_balance(*, user, item_ids: list[int], currency: str, coupon: str = "") -> Order:
+    """Place an order and pay it from the balance in one step: without the money,
+    nothing is written (no order, no coupon use)."""
+    order = order_create(
+        user=user, item_ids=item_ids, currency=currency, coupon=coupon, provider="balance"
+    )
+    return order_paid_from_balance(order=order)

@@ -6,7 +6,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings as hsettings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from parta.access.models import AccessGrant
@@ -246,21 +247,23 @@ def test_check_ledger_command(client, buyer, capsys):
 )
 def test_balance_equals_the_sum_of_entries_and_never_goes_negative(db, ops):
     user = UserFactory()
+    expected = 0
     for i, (op, amount) in enumerate(ops):
         signed = {"in": amount, "out": -amount, "adjust": amount if i % 2 else -amount}[op]
-        kind = {"in": EntryKind.TOPUP, "out": EntryKind.SPENDING, "adjust": EntryKind.ADJUSTMENT}[
-            op
-        ]
-        try:
-            ledger_post(
-                user_id=user.id,
-                currency="RUB",
-                kind=kind,
-                amount=signed,
-                reference=f"{user.id}:{i}",
-            )
-        except InsufficientFunds:
-            pass
+        kind = {"in": EntryKind.TOPUP, "out": EntryKind.SPENDING, "adjust": EntryKind.ADJUSTMENT}
+        post = {
+            "user_id": user.id,
+            "currency": "RUB",
+            "kind": kind[op],
+            "amount": signed,
+            "reference": f"{user.id}:{i}",
+        }
+        if expected + signed < 0:
+            with pytest.raises(InsufficientFunds):
+                ledger_post(**post)
+        else:
+            ledger_post(**post)
+            expected += signed
         account = BalanceAccount.objects.filter(user=user).first()
-        assert account is None or account.balance >= 0
+        assert (account.balance if account else 0) == expected
     assert ledger_check() == []

@@ -23,7 +23,7 @@ def run_together(
             value = work(i)
             with lock:
                 results.append(value)
-        except Exception as exc:  # noqa: BLE001 (returned to the test)
+        except Exception as exc:
             with lock:
                 errors.append(exc)
         finally:

@@ -84,3 +84,13 @@ def test_healthz_says_when_the_database_is_down(client, monkeypatch):
     response = client.get(reverse("healthz"))
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "database": False}
+
+
+def test_openapi_schema_is_valid_and_has_no_warnings(tmp_path):
+    from django.core.management import call_command
+
+    out = tmp_path / "schema.yml"
+    call_command("spectacular", "--fail-on-warn", "--validate", "--file", str(out))
+    text = out.read_text()
+    for path in ("/api/v1/me/", "/api/v1/billing/orders/", "/api/v1/access/check/"):
+        assert path in text

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from parta.billing import apis
+
+urlpatterns = [
+    path("billing/orders/", apis.OrderListApi.as_view(), name="billing-orders"),
+    path("billing/orders/<int:pk>/", apis.OrderDetailApi.as_view(), name="billing-order"),
+    path(
+        "billing/orders/<int:pk>/checkout/",
+        apis.OrderCheckoutApi.as_view(),
+        name="billing-order-checkout",
+    ),
+    path(
+        "billing/orders/<int:pk>/pay-from-balance/",
+        apis.OrderPayFromBalanceApi.as_view(),
+        name="billing-order-pay-from-balance",
+    ),
+    path("billing/buy/", apis.BuyApi.as_view(), name="billing-buy"),
+    path("billing/top-ups/", apis.TopUpApi.as_view(), name="billing-topup"),
+    path("billing/refunds/", apis.RefundApi.as_view(), name="billing-refunds"),
+    path("billing/balance/", apis.BalanceApi.as_view(), name="billing-balance"),
+]

@@ -1,0 +1,280 @@
+"""Billing API under /api/v1/billing/: orders, buying, paying from the balance, top-ups,
+refunds, balance and history. Errors share the API's one shape."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from parta.access.models import AccessGrant
+from parta.access.selectors import is_staff_like
+from parta.billing import selectors
+from parta.billing.models import EntryKind, LedgerEntry, Order
+from parta.billing.services.fulfilment import order_buy_with_balance, order_paid_from_balance
+from parta.billing.services.orders import buy, checkout_start, order_create, topup_create
+from parta.billing.services.refunds import refund_grant, refund_topup
+from parta.common.errors import NotFound
+
+
+def _base_url(request) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+class OrderLineOut(serializers.Serializer):
+    title = serializers.CharField()
+    unit_amount = serializers.IntegerField()
+    discount_amount = serializers.IntegerField()
+    tax_amount = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class OrderTaxOut(serializers.Serializer):
+    name = serializers.CharField()
+    rate_bp = serializers.IntegerField(help_text="Basis points: 2000 = 20%")
+    inclusive = serializers.BooleanField()
+    amount = serializers.IntegerField()
+
+
+class OrderOut(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    purpose = serializers.CharField()
+    status = serializers.CharField()
+    currency = serializers.CharField()
+    subtotal = serializers.IntegerField()
+    discount_total = serializers.IntegerField()
+    tax_total = serializers.IntegerField()
+    tax_included = serializers.IntegerField()
+    total = serializers.IntegerField(help_text="Minor units.")
+    coupon = serializers.CharField(source="discount.code", default=None, allow_null=True)
+    provider = serializers.CharField()
+    checkout_url = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    paid_at = serializers.DateTimeField(allow_null=True)
+    lines = OrderLineOut(many=True)
+    taxes = OrderTaxOut(many=True)
+
+
+class CheckoutOut(serializers.Serializer):
+    order_id = serializers.IntegerField()
+    session_id = serializers.CharField()
+    url = serializers.CharField()
+    reused = serializers.BooleanField()
+
+
+def _checkout_data(checkout) -> dict:
+    return {
+        "order_id": checkout.order.pk,
+        "session_id": checkout.session.session_id,
+        "url": checkout.session.url,
+        "reused": checkout.reused,
+    }
+
+
+def _orders_qs():
+    return Order.objects.select_related("discount").prefetch_related("lines", "taxes")
+
+
+class OrderListApi(APIView):
+    @extend_schema_serializer(component_name="OrderListInput")
+    class InputSerializer(serializers.Serializer):
+        items = serializers.ListField(
+            child=serializers.IntegerField(), min_length=1, max_length=20
+        )
+        currency = serializers.CharField(max_length=3)
+        coupon = serializers.CharField(required=False, allow_blank=True, max_length=40)
+        pay_from_balance = serializers.BooleanField(default=False)
+
+    @extend_schema(responses=OrderOut(many=True), operation_id="billing_orders_list")
+    def get(self, request):
+        orders = _orders_qs().filter(user=request.user).order_by("-created_at")[:100]
+        return Response(OrderOut(orders, many=True).data)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: OrderOut},
+        operation_id="billing_orders_create",
+        description="Place an order for several items in one currency. With "
+        "`pay_from_balance` it is paid from the balance at once (or refused with 409).",
+    )
+    def post(self, request):
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        if data["pay_from_balance"]:
+            order = order_buy_with_balance(
+                user=request.user,
+                item_ids=data["items"],
+                currency=data["currency"],
+                coupon=data.get("coupon", ""),
+            )
+        else:
+            order = order_create(
+                user=request.user,
+                item_ids=data["items"],
+                currency=data["currency"],
+                coupon=data.get("coupon", ""),
+            )
+        order = _orders_qs().get(pk=order.pk)
+        return Response(OrderOut(order).data, status=status.HTTP_201_CREATED)
+
+
+def _order_of(request, pk: int) -> Order:
+    order = _orders_qs().filter(pk=pk).first()
+    if order is None or (order.user_id != request.user.id and not is_staff_like(request.user)):
+        raise NotFound("No such order.")
+    return order
+
+
+class OrderDetailApi(APIView):
+    @extend_schema(responses=OrderOut, operation_id="billing_orders_retrieve")
+    def get(self, request, pk: int):
+        return Response(OrderOut(_order_of(request, pk)).data)
+
+
+class OrderCheckoutApi(APIView):
+    @extend_schema(request=None, responses=CheckoutOut, operation_id="billing_orders_checkout")
+    def post(self, request, pk: int):
+        """Go to the order's checkout: the open session if there is one, else a new one."""
+        order = _order_of(request, pk)
+        return Response(_checkout_data(checkout_start(order=order, base_url=_base_url(request))))
+
+
+class OrderPayFromBalanceApi(APIView):
+    @extend_schema(
+        request=None, responses=OrderOut, operation_id="billing_orders_pay_from_balance"
+    )
+    def post(self, request, pk: int):
+        order = order_paid_from_balance(order=_order_of(request, pk))
+        return Response(OrderOut(_orders_qs().get(pk=order.pk)).data)
+
+
+class BuyApi(APIView):
+    @extend_schema_serializer(component_name="BuyInput")
+    class InputSerializer(serializers.Serializer):
+        item = serializers.IntegerField()
+        currency = serializers.CharField(required=False, allow_blank=True, max_length=3)
+        coupon = serializers.CharField(required=False, allow_blank=True, max_length=40)
+
+    @extend_schema(request=InputSerializer, responses=CheckoutOut, operation_id="billing_buy")
+    def post(self, request):
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        checkout = buy(
+            user=request.user,
+            item_id=data["item"],
+            currency=data.get("currency", ""),
+            coupon=data.get("coupon", ""),
+            base_url=_base_url(request),
+        )
+        return Response(_checkout_data(checkout))
+
+
+class TopUpApi(APIView):
+    @extend_schema_serializer(component_name="TopUpInput")
+    class InputSerializer(serializers.Serializer):
+        amount = serializers.IntegerField(help_text="Minor units (kopecks, cents).")
+        currency = serializers.CharField(max_length=3)
+
+    @extend_schema(
+        request=InputSerializer, responses={201: CheckoutOut}, operation_id="billing_topup"
+    )
+    def post(self, request):
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        order = topup_create(
+            user=request.user,
+            amount=body.validated_data["amount"],
+            currency=body.validated_data["currency"],
+        )
+        checkout = checkout_start(order=order, base_url=_base_url(request))
+        return Response(_checkout_data(checkout), status=status.HTTP_201_CREATED)
+
+
+class RefundOut(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    amount = serializers.IntegerField()
+    currency = serializers.CharField()
+    destination = serializers.CharField()
+    status = serializers.CharField()
+    days_used = serializers.IntegerField()
+    failure_reason = serializers.CharField()
+
+
+class RefundApi(APIView):
+    @extend_schema_serializer(component_name="RefundInput")
+    class InputSerializer(serializers.Serializer):
+        grant = serializers.IntegerField(required=False)
+        to_balance = serializers.BooleanField(default=False)
+        topup_entry = serializers.IntegerField(required=False)
+        amount = serializers.IntegerField(required=False, help_text="Top-ups only; minor units.")
+
+        def validate(self, attrs):
+            if ("grant" in attrs) == ("topup_entry" in attrs):
+                raise serializers.ValidationError("Give either a grant or a top-up entry.")
+            if "topup_entry" in attrs and "amount" not in attrs:
+                raise serializers.ValidationError({"amount": "Give the amount to refund."})
+            return attrs
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: RefundOut},
+        operation_id="billing_refunds_create",
+        description="Refund a purchase's unused days by one of its grants (prorated; the "
+        "purchase day counts as used), or part of a top-up back to its payment. A second "
+        "refund of the same purchase answers 409 and changes nothing.",
+    )
+    def post(self, request):
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        if "grant" in data:
+            grant = AccessGrant.objects.filter(pk=data["grant"]).first()
+            if grant is None or (
+                grant.user_id != request.user.id and not is_staff_like(request.user)
+            ):
+                raise NotFound("No such access.")
+            refund = refund_grant(
+                grant=grant, requested_by=request.user, to_balance=data["to_balance"]
+            )
+        else:
+            entry = get_object_or_404(LedgerEntry, pk=data["topup_entry"], kind=EntryKind.TOPUP)
+            refund = refund_topup(entry=entry, amount=data["amount"], requested_by=request.user)
+        return Response(RefundOut(refund).data, status=status.HTTP_201_CREATED)
+
+
+class BalanceOut(serializers.Serializer):
+    currency = serializers.CharField()
+    balance = serializers.IntegerField()
+    held = serializers.IntegerField()
+    available = serializers.IntegerField()
+
+
+class EntryOut(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    kind = serializers.CharField()
+    amount = serializers.IntegerField(help_text="> 0 adds to the balance, < 0 takes from it.")
+    balance_after = serializers.IntegerField()
+    currency = serializers.CharField(source="account.currency")
+    description = serializers.CharField()
+    order_id = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class BalanceApi(APIView):
+    @extend_schema_serializer(component_name="BalanceOutput")
+    class OutputSerializer(serializers.Serializer):
+        balances = BalanceOut(many=True)
+        history = EntryOut(many=True)
+
+    @extend_schema(responses=OutputSerializer, operation_id="billing_balance")
+    def get(self, request):
+        return Response(
+            {
+                "balances": BalanceOut(selectors.balances_for(user=request.user), many=True).data,
+                "history": EntryOut(selectors.history_for(user=request.user), many=True).data,
+            }
+        )
