@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from parta.accounts.demo import DEMO_PASSWORD, seed_people
+from parta.billing.demo import seed_shop
 from parta.learning.demo import seed_courses
 
 
@@ -10,6 +11,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         people = seed_people()
         courses = seed_courses(people)
+        shop = seed_shop(courses=[courses.base, courses.advanced])
         self.stdout.write(self.style.SUCCESS("Demo data is in place. Demo logins:"))
         self.stdout.write(
             f"  student    {people.student.email}  (sign in by code: the code is printed "
@@ -22,4 +24,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Courses: {courses.base.title} (the demo student has access), "
             f"{courses.advanced.title}"
+        )
+        self.stdout.write(
+            f"Shop: /item/{shop.course_items[1].pk}/ (a course), /item/{shop.plan_item.pk}/ "
+            f"(a 30-day plan); coupon {shop.coupon.code}. Payments go to the sandbox."
         )
