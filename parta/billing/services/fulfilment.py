@@ -22,7 +22,7 @@ from parta.billing.models import (
     OrderStatus,
     Payment,
 )
-from parta.billing.services.ledger import ledger_post
+from parta.billing.services.ledger import Line, ledger_post, ledger_post_lines
 from parta.billing.services.orders import discount_release, order_create
 from parta.common.errors import ApplicationError
 
@@ -90,29 +90,31 @@ def _complete(order: Order, *, payment: Payment | None) -> None:
     if payment is not None and order.total > 0:
         # Money paid at the provider passes through the ledger, so the user's history
         # shows every purchase; the balance itself is unchanged.
-        ledger_post(
+        ledger_post_lines(
             user_id=order.user_id,
             currency=order.currency,
-            kind=EntryKind.TOPUP,
-            amount=order.total,
-            reference=f"order:{order.pk}:paid-in",
-            description=_("Payment for order #%(id)s") % {"id": order.pk},
             order=order,
             payment=payment,
-        )
-        ledger_post(
-            user_id=order.user_id,
-            currency=order.currency,
-            kind=EntryKind.SPENDING,
-            amount=-order.total,
-            reference=f"order:{order.pk}:spend",
-            description=_("Order #%(id)s") % {"id": order.pk},
-            order=order,
+            lines=[
+                Line(
+                    EntryKind.TOPUP,
+                    order.total,
+                    f"order:{order.pk}:paid-in",
+                    _("Payment for order #%(id)s") % {"id": order.pk},
+                ),
+                Line(
+                    EntryKind.SPENDING,
+                    -order.total,
+                    f"order:{order.pk}:spend",
+                    _("Order #%(id)s") % {"id": order.pk},
+                ),
+            ],
         )
     _grant_lines(order, now)
 
 
-@transaction.atomic
+# No savepoint of its own: its caller (the webhook) rolls back to its own on an error.
+@transaction.atomic(savepoint=False)
 def order_paid(
     *, order: Order, provider: str, provider_payment_id: str, amount: int | None, currency: str
 ) -> bool:

@@ -32,12 +32,16 @@ class InsufficientFunds(Conflict):
 
 def account_for_update(*, user_id: int, currency: str) -> BalanceAccount:
     """The user's account in ``currency``, created if needed, locked for this transaction."""
+    locked = BalanceAccount.objects.select_for_update().filter(user_id=user_id, currency=currency)
+    account = locked.first()
+    if account is not None:
+        return account
     try:
         with transaction.atomic():
-            BalanceAccount.objects.get_or_create(user_id=user_id, currency=currency)
+            BalanceAccount.objects.create(user_id=user_id, currency=currency)
     except IntegrityError:
         pass  # created concurrently
-    return BalanceAccount.objects.select_for_update().get(user_id=user_id, currency=currency)
+    return locked.get()
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,62 @@ def ledger_post(
         payment=payment,
     )
     return Posting(entry=entry, created=True)
+
+
+@dataclass(frozen=True)
+class Line:
+    kind: EntryKind
+    amount: int
+    reference: str
+    description: str = ""
+
+
+@transaction.atomic
+def ledger_post_lines(
+    *,
+    user_id: int,
+    currency: str,
+    lines: list[Line],
+    order: Order | None = None,
+    payment: Payment | None = None,
+) -> list[LedgerEntry]:
+    """Post several entries to one account under one lock (e.g. money paid in for an
+    order and spent on it). Idempotent per line reference; the running balance may
+    not dip below zero at any line."""
+    account = account_for_update(user_id=user_id, currency=currency)
+    references = [line.reference for line in lines]
+    done = set(
+        LedgerEntry.objects.filter(reference__in=references).values_list("reference", flat=True)
+    )
+    balance = account.balance
+    entries = []
+    for line in lines:
+        if line.reference in done or line.amount == 0:
+            continue
+        balance += line.amount
+        if balance - account.held < 0:
+            raise InsufficientFunds(
+                _("Not enough money on the balance: %(available)s available.")
+                % {"available": Money(account.available, currency).format()}
+            )
+        entries.append(
+            LedgerEntry(
+                account=account,
+                kind=line.kind,
+                amount=line.amount,
+                balance_after=balance,
+                reference=line.reference,
+                description=line.description,
+                order=order,
+                payment=payment if line.amount > 0 else None,
+            )
+        )
+    if entries:
+        LedgerEntry.objects.bulk_create(entries)
+        if balance != account.balance:
+            account.balance = balance
+            account.save(update_fields=["balance"])
+    return entries
 
 
 @transaction.atomic
