@@ -12,9 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from parta.access.models import AccessFreeze, AccessGrant
-from parta.access.services import access_freeze_end, access_freeze_start
 from parta.billing import selectors
 from parta.billing.models import EntryKind, LedgerEntry
+from parta.billing.services.freezes import purchase_freeze as freeze_purchase
+from parta.billing.services.freezes import purchase_unfreeze as unfreeze_purchase
 from parta.billing.services.orders import checkout_start, topup_create
 from parta.billing.services.refunds import refund_grant, refund_topup
 from parta.catalog.forms import parse_major_units
@@ -71,7 +72,7 @@ def purchase_freeze(request, pk: int):
         messages.error(request, _("Enter the number of days."))
         return redirect("billing:purchases")
     try:
-        access_freeze_start(grant=grant, days=days, by=request.user)
+        freeze_purchase(grant=grant, days=days, by=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -87,7 +88,7 @@ def purchase_freeze(request, pk: int):
 def purchase_unfreeze(request, pk: int):
     freeze = get_object_or_404(AccessFreeze, pk=pk, grant__user=request.user)
     try:
-        access_freeze_end(freeze=freeze)
+        unfreeze_purchase(freeze=freeze)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:

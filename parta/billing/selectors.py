@@ -21,6 +21,8 @@ class PurchaseRow:
     refund: Refund | None
     running_freeze: AccessFreeze | None
     freeze_days_left: int
+    # Bought together with the row above (a plan): refunds and pauses act on both.
+    shared: bool = False
 
 
 def purchases_for(*, user: User) -> list[PurchaseRow]:
@@ -40,13 +42,17 @@ def purchases_for(*, user: User) -> list[PurchaseRow]:
     }
     now = timezone.now()
     rows = []
+    seen_lines: set[int] = set()
     for grant in grants:
-        refundable, currency, line_refund = None, "", None
+        refundable, currency, line_refund, shared = None, "", None, False
         try:
             quote = refund_quote(grant=grant, now=now)
             currency = quote.line.order.currency
             line_refund = refunds.get(quote.line.pk)
-            if grant.is_active and line_refund is None and quote.amount > 0:
+            # A plan's courses share one purchase: offer its refund once.
+            shared = quote.line.pk in seen_lines
+            seen_lines.add(quote.line.pk)
+            if grant.is_active and line_refund is None and quote.amount > 0 and not shared:
                 refundable = quote.amount
         except ApplicationError:
             pass
@@ -61,6 +67,7 @@ def purchases_for(*, user: User) -> list[PurchaseRow]:
                 refund=line_refund,
                 running_freeze=running,
                 freeze_days_left=max(0, grant.freeze_limit_days - grant.frozen_days),
+                shared=shared,
             )
         )
     return rows

@@ -43,7 +43,12 @@ def item_page(request, pk: int):
     ):
         raise Http404
     prices = sorted(item.prices.all(), key=lambda p: p.currency != settings.PARTA_DEFAULT_CURRENCY)
-    return render(request, "billing/item.html", {"item": item, "prices": prices})
+    description = item.description or (item.course or item.plan).description
+    return render(
+        request,
+        "billing/item.html",
+        {"item": item, "prices": prices, "description": description},
+    )
 
 
 @require_GET

@@ -82,7 +82,7 @@ def _complete(order: Order, *, payment: Payment | None) -> None:
             kind=EntryKind.TOPUP,
             amount=order.total,
             reference=f"order:{order.pk}:topup",
-            description=_("Top-up, order #%(id)s") % {"id": order.pk},
+            description=_("order #%(id)s") % {"id": order.pk},
             order=order,
             payment=payment,
         )

@@ -295,3 +295,13 @@ def refund_topup(*, entry: LedgerEntry, amount: int, requested_by: User) -> Refu
             reference=f"refund:{refund.pk}:hold",
         )
     return _send_to_provider(refund)
+
+
+def line_grants_for(grant: AccessGrant) -> list[AccessGrant]:
+    """All grants bought by the same order line as ``grant`` (a plan's courses), or just
+    ``grant`` for anything else."""
+    match = _LINE_REFERENCE.match(grant.reference or "")
+    if not match:
+        return [grant]
+    line = OrderLine(pk=int(match.group(1)))
+    return list(_line_grants(line).order_by("pk"))

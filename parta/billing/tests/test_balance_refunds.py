@@ -267,3 +267,35 @@ def test_balance_equals_the_sum_of_entries_and_never_goes_negative(db, ops):
         account = BalanceAccount.objects.filter(user=user).first()
         assert (account.balance if account else 0) == expected
     assert ledger_check() == []
+
+
+def test_plan_freeze_pauses_all_its_courses_and_refund_is_offered_once(
+    client, buyer, django_capture_on_commit_callbacks
+):
+    from parta.billing.selectors import purchases_for
+    from parta.catalog.tests.factories import CourseFactory
+
+    item = PlanItemFactory()
+    item.plan.courses.add(CourseFactory())
+    pay(client, buy_json(client, item.pk)["url"])
+    grants = list(AccessGrant.objects.filter(user=buyer))
+    rows = purchases_for(user=buyer)
+    assert [row.refundable is not None for row in rows].count(True) == 1
+    response = client.post(reverse("billing:purchase-freeze", args=[grants[0].pk]), {"days": "3"})
+    assert response.status_code == 302
+    for grant in grants:
+        assert not access_check(user=buyer, course_id=grant.course_id).allowed
+        grant.refresh_from_db()
+        assert grant.frozen_days == 3
+    freeze = grants[0].freezes.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("billing:freeze-end", args=[freeze.pk]))
+    for grant in grants:
+        assert access_check(user=buyer, course_id=grant.course_id).allowed
+    over = client.post(
+        reverse("billing:purchase-freeze", args=[grants[0].pk]), {"days": "50"}, follow=True
+    )
+    # One day of the three was started, so six of the seven remain.
+    assert any("6" in str(m) for m in over.context["messages"])
+    for grant in grants:
+        assert grant.freezes.count() == 1

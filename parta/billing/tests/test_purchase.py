@@ -52,6 +52,16 @@ def test_item_page_shows_price_and_buy_button(client):
     assert 'id="buy-form"' in html
 
 
+def test_plan_item_page_lists_its_courses(client):
+    item = PlanItemFactory(prices={"RUB": 10000})
+    item.plan.description = "Оба курса на месяц"
+    item.plan.save()
+    html = client.get(reverse("billing:item", args=[item.pk])).content.decode()
+    assert "Оба курса на месяц" in html
+    assert item.plan.courses.get().title in html
+    assert "3\u202f000\u00a0₽" in html
+
+
 def test_buy_requires_sign_in_with_a_json_answer(client):
     item = CourseItemFactory()
     response = client.get(reverse("billing:buy", args=[item.pk]))

@@ -1,0 +1,33 @@
+"""Pausing a purchase: a plan covers several courses, so its freeze pauses all of them
+together (the access service freezes each grant)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from parta.access.models import AccessFreeze, AccessGrant
+from parta.access.services import access_freeze_end, access_freeze_start
+from parta.accounts.models import User
+from parta.billing.services.refunds import line_grants_for
+
+
+@transaction.atomic
+def purchase_freeze(
+    *, grant: AccessGrant, days: int, by: User | None = None
+) -> list[AccessFreeze]:
+    """Freeze every grant of the purchase behind ``grant`` for ``days`` days, or none
+    (any refusal, such as the limit, leaves all of them running)."""
+    return [access_freeze_start(grant=g, days=days, by=by) for g in line_grants_for(grant)]
+
+
+@transaction.atomic
+def purchase_unfreeze(*, freeze: AccessFreeze) -> list[AccessFreeze]:
+    """End the running freezes of the purchase ``freeze`` belongs to."""
+    now = timezone.now()
+    ended = []
+    for grant in line_grants_for(freeze.grant):
+        running = AccessFreeze.objects.filter(grant=grant, ended_at__isnull=True, ends_at__gt=now)
+        for item in running:
+            ended.append(access_freeze_end(freeze=item))
+    return ended
