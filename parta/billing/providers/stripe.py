@@ -195,10 +195,10 @@ class StripeProvider(PaymentProvider):
             "amount": request.total,
             "currency": request.currency.lower(),
             "metadata": {ORDER_METADATA_KEY: str(request.order_id)},
+            # No receipt_email: in live mode Stripe then mails a receipt regardless of the
+            # account's email settings.
             "description": request.description or f"Parta order #{request.order_id}",
         }
-        if request.customer_email:
-            params["receipt_email"] = request.customer_email
         intent = client.v1.payment_intents.create(
             params, _idempotency(f"parta-pi-{request.order_id}")
         )
@@ -375,8 +375,9 @@ class StripeProvider(PaymentProvider):
             return known
         found = None
         for rate in client.v1.tax_rates.list({"limit": 100}).auto_paging_iter():
-            rate_key = (rate.metadata or {}).get(TAX_METADATA_KEY)
-            if rate_key and rate.active:
+            fields = rate.to_dict()
+            rate_key = (fields.get("metadata") or {}).get(TAX_METADATA_KEY)
+            if rate_key and fields.get("active"):
                 with self._tax_lock:
                     self._tax_rates.setdefault((account.catalog_account, rate_key), rate.id)
                 if rate_key == key:
@@ -418,14 +419,14 @@ class StripeProvider(PaymentProvider):
             )
         except stripe.StripeError as exc:
             raise _provider_error(exc) from exc
-        status = refund.status or ""
+        fields = refund.to_dict()
+        status = str(fields.get("status") or "")
+        failed = status in ("failed", "canceled")
         return RefundResult(
             refund_id=refund.id,
             succeeded=status == "succeeded",
             pending=status in ("pending", "requires_action"),
-            failure_reason=(refund.get("failure_reason") or status)
-            if status in ("failed", "canceled")
-            else "",
+            failure_reason=str(fields.get("failure_reason") or status) if failed else "",
         )
 
     # --- Webhooks ------------------------------------------------------------------------
@@ -581,10 +582,11 @@ _READERS = {
 
 
 def _coupon_matches(coupon: stripe.Coupon, discount: DiscountSpec) -> bool:
-    percent_off = coupon.get("percent_off")
+    fields = coupon.to_dict()
+    percent_off = fields.get("percent_off")
     if discount.percent is not None:
         return percent_off is not None and Decimal(str(percent_off)) == discount.percent
-    return coupon.get("amount_off") == discount.amount
+    return fields.get("amount_off") == discount.amount
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:

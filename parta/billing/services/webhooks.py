@@ -51,15 +51,17 @@ def _dispatch(provider: str, event: WebhookEvent) -> bool:
             currency=event.currency,
         )
         return True
-    if event.kind == EventKind.CHECKOUT_FAILED:
-        order_ended_unpaid(
-            order=_order_for(provider, event),
-            status=OrderStatus.FAILED,
-            reason=event.failure_reason or "declined",
-        )
-        return True
-    if event.kind == EventKind.CHECKOUT_EXPIRED:
-        order_ended_unpaid(order=_order_for(provider, event), status=OrderStatus.EXPIRED)
+    if event.kind in (EventKind.CHECKOUT_FAILED, EventKind.CHECKOUT_EXPIRED):
+        order = _order_for(provider, event)
+        if event.session_id and order.checkout_id != event.session_id:
+            # About an older checkout of the order; the buyer may be paying in a newer one.
+            return False
+        if event.kind == EventKind.CHECKOUT_FAILED:
+            order_ended_unpaid(
+                order=order, status=OrderStatus.FAILED, reason=event.failure_reason or "declined"
+            )
+        else:
+            order_ended_unpaid(order=order, status=OrderStatus.EXPIRED)
         return True
     if event.kind in (EventKind.REFUND_SUCCEEDED, EventKind.REFUND_FAILED):
         return refund_settled(

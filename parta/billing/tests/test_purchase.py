@@ -332,3 +332,22 @@ def test_expiry_switches_off_ended_grants_and_tells_the_student(
     assert running.is_active
     assert len(mail.outbox) == 1
     assert ended.course.title in mail.outbox[0].subject
+
+
+def test_expiry_of_an_older_checkout_does_not_end_the_order(client, buyer):
+    from parta.billing.services.orders import checkout_start
+
+    item = CourseItemFactory()
+    first = buy_json(client, item.pk)
+    Order.objects.update(checkout_expires_at=timezone.now() - timedelta(seconds=1))
+    order = Order.objects.get()
+    second = checkout_start(order=order)  # the buyer comes back to the same order
+    assert second.session.session_id != first["session_id"]
+    old = sandbox.event_body(
+        EventKind.CHECKOUT_EXPIRED, order_id=order.pk, session_id=first["session_id"],
+        amount=order.total, currency="RUB",
+    )  # fmt: skip
+    outcome = webhook_receive(provider_name="sandbox", body=old, headers=sandbox.sign(old))
+    assert outcome.event.status == EventStatus.IGNORED
+    assert Order.objects.get().status == OrderStatus.PENDING
+    assert pay(client, second.session.url).status == OrderStatus.PAID
