@@ -9,10 +9,11 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from parta.access.models import AccessGrant
+from parta.access.models import AccessFreeze, AccessGrant
 from parta.access.selectors import is_staff_like
 from parta.billing import selectors
 from parta.billing.models import EntryKind, LedgerEntry, Order
+from parta.billing.services.freezes import purchase_freeze, purchase_unfreeze
 from parta.billing.services.fulfilment import order_buy_with_balance, order_paid_from_balance
 from parta.billing.services.orders import buy, checkout_start, order_create, topup_create
 from parta.billing.services.refunds import refund_grant, refund_topup
@@ -278,3 +279,49 @@ class BalanceApi(APIView):
                 "history": EntryOut(selectors.history_for(user=request.user), many=True).data,
             }
         )
+
+
+class FreezeOut(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    grant = serializers.IntegerField(source="grant_id")
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(allow_null=True)
+    days = serializers.IntegerField()
+
+
+class FreezeApi(APIView):
+    @extend_schema_serializer(component_name="FreezeInput")
+    class InputSerializer(serializers.Serializer):
+        grant = serializers.IntegerField()
+        days = serializers.IntegerField(min_value=1, max_value=365)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: FreezeOut(many=True)},
+        operation_id="billing_freezes_create",
+        description="Pause a purchase (all courses of a plan) for N days, within its "
+        "freeze limit. Students pause their own; staff and moderators anyone's.",
+    )
+    def post(self, request):
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        grant = AccessGrant.objects.filter(pk=body.validated_data["grant"]).first()
+        if grant is None or (grant.user_id != request.user.id and not is_staff_like(request.user)):
+            raise NotFound("No such access.")
+        freezes = purchase_freeze(grant=grant, days=body.validated_data["days"], by=request.user)
+        return Response(FreezeOut(freezes, many=True).data, status=status.HTTP_201_CREATED)
+
+
+class FreezeEndApi(APIView):
+    @extend_schema(
+        request=None, responses=FreezeOut(many=True), operation_id="billing_freezes_end"
+    )
+    def post(self, request, pk: int):
+        """Resume now: the unused days go back."""
+        freeze = AccessFreeze.objects.select_related("grant").filter(pk=pk).first()
+        if freeze is None or (
+            freeze.grant.user_id != request.user.id and not is_staff_like(request.user)
+        ):
+            raise NotFound("No such freeze.")
+        return Response(FreezeOut(purchase_unfreeze(freeze=freeze), many=True).data)

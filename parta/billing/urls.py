@@ -8,6 +8,11 @@ urlpatterns = [
     path("item/<int:pk>/", views.item_page, name="item"),
     path("buy/<int:pk>/", views.buy_view, name="buy"),
     path("order/<int:pk>/", views.order_page, name="order"),
+    path(
+        "order/<int:pk>/pay-from-balance/",
+        views.order_pay_from_balance,
+        name="order-pay-from-balance",
+    ),
     path("sandbox/checkout/<str:session_id>/", views.sandbox_checkout, name="sandbox-checkout"),
     path("payments/webhook/<str:provider>/", views.webhook, name="webhook"),
     path("purchases/", account_views.purchases, name="purchases"),

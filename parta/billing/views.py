@@ -4,6 +4,7 @@ the sandbox's hosted checkout and the provider webhooks."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,10 +15,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from parta.access.selectors import is_staff_like
-from parta.billing.models import Item, Order, OrderStatus
+from parta.billing.models import BalanceAccount, Item, Order, OrderPurpose, OrderStatus
 from parta.billing.providers import sandbox
 from parta.billing.providers.base import EventKind, InvalidWebhook
 from parta.billing.providers.registry import UnknownProvider
+from parta.billing.services.fulfilment import order_paid_from_balance
 from parta.billing.services.orders import buy
 from parta.billing.services.webhooks import webhook_receive
 from parta.common.errors import ApplicationError
@@ -98,6 +100,14 @@ def _order_for_viewer(request, pk: int) -> Order:
 @require_GET
 def order_page(request, pk: int):
     order = _order_for_viewer(request, pk)
+    account = BalanceAccount.objects.filter(user=order.user, currency=order.currency).first()
+    can_pay_from_balance = (
+        order.status == OrderStatus.PENDING
+        and order.purpose == OrderPurpose.PURCHASE
+        and order.user_id == request.user.id
+        and account is not None
+        and account.available >= order.total
+    )
     can_continue = (
         order.status == OrderStatus.PENDING
         and order.checkout_url
@@ -112,10 +122,25 @@ def order_page(request, pk: int):
             "lines": list(order.lines.all()),
             "taxes": list(order.taxes.all()),
             "can_continue": can_continue,
+            "can_pay_from_balance": can_pay_from_balance,
+            "account": account,
             "just_paid": request.GET.get("paid") == "1",
             "cancelled": request.GET.get("cancelled") == "1",
         },
     )
+
+
+@login_required
+@require_POST
+def order_pay_from_balance(request, pk: int):
+    order = get_object_or_404(Order, pk=pk, user=request.user)
+    try:
+        order_paid_from_balance(order=order)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Paid from the balance."))
+    return redirect("billing:order", pk=order.pk)
 
 
 # --- Sandbox hosted checkout -------------------------------------------------------------

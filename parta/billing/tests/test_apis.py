@@ -162,3 +162,48 @@ def test_admin_pages_open_for_staff(client, model):
 
     client.force_login(StaffFactory())
     assert client.get(reverse(f"admin:billing_{model}_changelist")).status_code == 200
+
+
+def test_freeze_api_for_the_owner_and_for_staff(api, buyer):
+    from django.test import Client
+
+    from parta.accounts.tests.factories import StaffFactory
+    from parta.billing.tests.factories import PlanItemFactory
+    from parta.billing.tests.helpers import buy_json
+
+    web = Client()
+    web.force_login(buyer)
+    item = PlanItemFactory()
+    pay(web, buy_json(web, item.pk)["url"])
+    grant = AccessGrant.objects.get(user=buyer)
+    frozen = api.post(
+        reverse("api:billing-freezes"), {"grant": grant.pk, "days": 2}, format="json"
+    )
+    assert frozen.status_code == 201
+    assert frozen.json()[0]["days"] == 2
+    again = api.post(reverse("api:billing-freezes"), {"grant": grant.pk, "days": 1}, format="json")
+    assert again.status_code == 400
+    assert "заморожен" in again.json()["detail"]  # the API speaks the school language
+    ended = api.post(reverse("api:billing-freeze-end", args=[frozen.json()[0]["id"]]))
+    assert ended.status_code == 200
+    assert ended.json()[0]["ended_at"]
+    staff = APIClient()
+    staff.force_authenticate(StaffFactory())
+    over = staff.post(
+        reverse("api:billing-freezes"), {"grant": grant.pk, "days": 30}, format="json"
+    )
+    assert over.status_code == 400
+    assert (
+        staff.post(
+            reverse("api:billing-freezes"), {"grant": grant.pk, "days": 3}, format="json"
+        ).status_code
+        == 201
+    )
+    stranger = APIClient()
+    stranger.force_authenticate(UserFactory())
+    assert (
+        stranger.post(
+            reverse("api:billing-freezes"), {"grant": grant.pk, "days": 1}, format="json"
+        ).status_code
+        == 404
+    )

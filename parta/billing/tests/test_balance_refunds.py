@@ -299,3 +299,15 @@ def test_plan_freeze_pauses_all_its_courses_and_refund_is_offered_once(
     assert any("6" in str(m) for m in over.context["messages"])
     for grant in grants:
         assert grant.freezes.count() == 1
+
+
+def test_order_page_offers_and_takes_payment_from_the_balance(client, buyer):
+    _topup(client, "3000")
+    item = CourseItemFactory(prices={"RUB": 250000})
+    body = buy_json(client, item.pk)
+    page = client.get(reverse("billing:order", args=[body["order_id"]])).content.decode()
+    assert reverse("billing:order-pay-from-balance", args=[body["order_id"]]) in page
+    client.post(reverse("billing:order-pay-from-balance", args=[body["order_id"]]))
+    assert Order.objects.get(pk=body["order_id"]).status == OrderStatus.PAID
+    assert BalanceAccount.objects.get(user=buyer).balance == 50000
+    assert AccessGrant.objects.filter(user=buyer, course=item.course).exists()
