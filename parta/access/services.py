@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,7 +27,6 @@ def access_cache_invalidate_user(*, user_id: int) -> None:
     transaction.on_commit(lambda: cache.delete_many(keys))
 
 
-@transaction.atomic
 def access_grant_create(
     *,
     user: User,
@@ -41,7 +40,9 @@ def access_grant_create(
     freeze_limit_days: int = 0,
 ) -> AccessGrant:
     """Create a grant. With a ``reference`` (what paid for it, e.g. "order-line:42") the
-    call is idempotent: a second call returns the grant the first one made."""
+    call is idempotent: a second call returns the grant the first one made. One INSERT
+    (atomic by itself), so no transaction of its own is needed; callers that create
+    several grants wrap them in theirs."""
     starts_at = starts_at or timezone.now()
     if available_until is not None and available_until <= starts_at:
         raise ValidationFailed(
@@ -49,23 +50,24 @@ def access_grant_create(
         )
     if source not in GrantSource.values:
         raise ValidationFailed({"source": [_("Unknown source of access.")]})
-    try:
-        with transaction.atomic():
-            grant = AccessGrant.objects.create(
-                user=user,
-                course=course,
-                source=source,
-                starts_at=starts_at,
-                available_until=available_until,
-                granted_by=granted_by,
-                note=note,
-                reference=reference,
-                freeze_limit_days=freeze_limit_days,
-            )
-    except IntegrityError:
-        if not reference:
-            raise
-        return AccessGrant.objects.get(reference=reference)
+    grant = AccessGrant(
+        user=user,
+        course=course,
+        source=source,
+        starts_at=starts_at,
+        available_until=available_until,
+        granted_by=granted_by,
+        note=note,
+        reference=reference,
+        freeze_limit_days=freeze_limit_days,
+    )
+    if reference:
+        # Insert unless the reference exists (ON CONFLICT DO NOTHING), then read it back:
+        # a replay gets the first grant, without an error or a savepoint.
+        AccessGrant.objects.bulk_create([grant], ignore_conflicts=True)
+        grant = AccessGrant.objects.get(reference=reference)
+    else:
+        grant.save()
     access_cache_invalidate(user_id=user.id, course_id=course.id)
     return grant
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
@@ -36,11 +36,10 @@ def account_for_update(*, user_id: int, currency: str) -> BalanceAccount:
     account = locked.first()
     if account is not None:
         return account
-    try:
-        with transaction.atomic():
-            BalanceAccount.objects.create(user_id=user_id, currency=currency)
-    except IntegrityError:
-        pass  # created concurrently
+    # ON CONFLICT DO NOTHING: a concurrent creation is fine, no savepoint needed.
+    BalanceAccount.objects.bulk_create(
+        [BalanceAccount(user_id=user_id, currency=currency)], ignore_conflicts=True
+    )
     return locked.get()
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from parta.billing.models import EventStatus, Order, OrderStatus, ProviderEvent
@@ -73,6 +73,37 @@ def _dispatch(provider: str, event: WebhookEvent) -> bool:
     return False
 
 
+def _insert_event(provider_name: str, event: WebhookEvent) -> ProviderEvent | None:
+    """Store the event unless it is known: one ``INSERT ... ON CONFLICT DO NOTHING
+    RETURNING id`` (PostgreSQL; SQLite 3.35+). None means a replay. A concurrent copy
+    of the same event waits on the first one's row and then finds it."""
+    stored = ProviderEvent(
+        provider=provider_name,
+        event_id=event.event_id,
+        type=event.raw_type,
+        payload=event.payload,
+        status=EventStatus.RECEIVED,
+    )
+    fields = [f for f in ProviderEvent._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    values = [f.get_db_prep_save(f.pre_save(stored, add=True), connection) for f in fields]
+    sql = (
+        f"INSERT INTO {quote(ProviderEvent._meta.db_table)} "
+        f"({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT DO NOTHING RETURNING {quote(ProviderEvent._meta.pk.column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    stored.pk = row[0]
+    stored._state.adding = False
+    stored._state.db = connection.alias
+    return stored
+
+
 def webhook_receive(
     *, provider_name: str, body: bytes, headers: Mapping[str, str]
 ) -> WebhookOutcome:
@@ -81,15 +112,8 @@ def webhook_receive(
     provider = get_provider(provider_name)
     event = provider.parse_webhook(body, headers)
     with transaction.atomic(durable=True):
-        try:
-            with transaction.atomic():
-                stored = ProviderEvent.objects.create(
-                    provider=provider_name,
-                    event_id=event.event_id,
-                    type=event.raw_type,
-                    payload=event.payload,
-                )
-        except IntegrityError:
+        stored = _insert_event(provider_name, event)
+        if stored is None:
             existing = ProviderEvent.objects.get(provider=provider_name, event_id=event.event_id)
             return WebhookOutcome(event=existing, duplicate=True)
         try:
