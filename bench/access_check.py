@@ -15,11 +15,9 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -27,24 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def prepare_database() -> str:
-    base_url = os.environ.get("DATABASE_URL", "")
-    if base_url.startswith("postgres"):
-        import psycopg
-
-        admin_url = base_url.rsplit("/", 1)[0] + "/postgres"
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS parta_bench_access WITH (FORCE)")
-            conn.execute("CREATE DATABASE parta_bench_access")
-        return base_url.rsplit("/", 1)[0] + "/parta_bench_access"
-    return f"sqlite:///{tempfile.mkdtemp(prefix='parta-bench-')}/bench.sqlite3"
+from bench.common import free_port, prepare_database  # noqa: E402
 
 
 def parse_wrk(output: str) -> dict:
@@ -70,7 +51,7 @@ def main() -> None:
         sys.exit("wrk is missing: apt-get install wrk")
 
     env = dict(os.environ)
-    env["DATABASE_URL"] = prepare_database()
+    env["DATABASE_URL"] = prepare_database("parta_bench_access")
     env["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     env["PYTHONPATH"] = str(ROOT)
     os.environ.update(env)

@@ -14,7 +14,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -22,18 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def prepare_database() -> str:
-    base_url = os.environ.get("DATABASE_URL", "")
-    if base_url.startswith("postgres"):
-        import psycopg
-
-        admin_url = base_url.rsplit("/", 1)[0] + "/postgres"
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS parta_bench_course WITH (FORCE)")
-            conn.execute("CREATE DATABASE parta_bench_course")
-        return base_url.rsplit("/", 1)[0] + "/parta_bench_course"
-    return f"sqlite:///{tempfile.mkdtemp(prefix='parta-bench-')}/bench.sqlite3"
+from bench.common import prepare_database  # noqa: E402
 
 
 def main() -> None:
@@ -44,7 +32,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=40)
     args = parser.parse_args()
 
-    os.environ["DATABASE_URL"] = prepare_database()
+    os.environ["DATABASE_URL"] = prepare_database("parta_bench_course")
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     import django
 

@@ -19,6 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import prepare_database  # noqa: E402
+
 
 def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -30,17 +32,7 @@ def main() -> None:
     args = parser.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="parta-bench-")
-    base_url = os.environ.get("DATABASE_URL", "")
-    if base_url.startswith("postgres"):
-        import psycopg
-
-        admin_url = base_url.rsplit("/", 1)[0] + "/postgres"
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS parta_bench_export WITH (FORCE)")
-            conn.execute("CREATE DATABASE parta_bench_export")
-        os.environ["DATABASE_URL"] = base_url.rsplit("/", 1)[0] + "/parta_bench_export"
-    else:
-        os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
+    os.environ["DATABASE_URL"] = prepare_database("parta_bench_export")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.django.base")
     os.environ["PARTA_MAIL_DIR"] = tmp
 

@@ -26,11 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from bench.common import free_port, prepare_database  # noqa: E402
 
 
 def main() -> None:
@@ -41,17 +37,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3)
     args = parser.parse_args()
 
-    base_url = os.environ.get("DATABASE_URL", "")
-    if not base_url.startswith("postgres"):
-        sys.exit("Set DATABASE_URL to a PostgreSQL server: this benchmark is about PostgreSQL.")
-    import psycopg
-
-    admin_url = base_url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS parta_bench_webhooks WITH (FORCE)")
-        conn.execute("CREATE DATABASE parta_bench_webhooks")
     env = dict(os.environ)
-    env["DATABASE_URL"] = base_url.rsplit("/", 1)[0] + "/parta_bench_webhooks"
+    env["DATABASE_URL"] = prepare_database("parta_bench_webhooks", postgres_only=True)
     env["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     env["PYTHONPATH"] = str(ROOT)
     env["PARTA_SANDBOX_WEBHOOK_SECRET"] = "bench-secret"
