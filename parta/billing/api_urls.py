@@ -20,5 +20,6 @@ urlpatterns = [
     path("billing/refunds/", apis.RefundApi.as_view(), name="billing-refunds"),
     path("billing/balance/", apis.BalanceApi.as_view(), name="billing-balance"),
     path("billing/freezes/", apis.FreezeApi.as_view(), name="billing-freezes"),
+    path("billing/adjustments/", apis.AdjustmentApi.as_view(), name="billing-adjustments"),
     path("billing/freezes/<int:pk>/end/", apis.FreezeEndApi.as_view(), name="billing-freeze-end"),
 ]

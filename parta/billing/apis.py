@@ -11,13 +11,15 @@ from rest_framework.views import APIView
 
 from parta.access.models import AccessFreeze, AccessGrant
 from parta.access.selectors import is_staff_like
+from parta.accounts.models import User
 from parta.billing import selectors
 from parta.billing.models import EntryKind, LedgerEntry, Order
 from parta.billing.services.freezes import purchase_freeze, purchase_unfreeze
 from parta.billing.services.fulfilment import order_buy_with_balance, order_paid_from_balance
+from parta.billing.services.ledger import balance_adjust
 from parta.billing.services.orders import buy, checkout_start, order_create, topup_create
 from parta.billing.services.refunds import refund_grant, refund_topup
-from parta.common.errors import NotFound
+from parta.common.errors import NotFound, PermissionDenied
 
 
 def _base_url(request) -> str:
@@ -325,3 +327,37 @@ class FreezeEndApi(APIView):
         ):
             raise NotFound("No such freeze.")
         return Response(FreezeOut(purchase_unfreeze(freeze=freeze), many=True).data)
+
+
+class AdjustmentApi(APIView):
+    """Staff correct a balance with a new ledger entry (positive or negative)."""
+
+    @extend_schema_serializer(component_name="AdjustmentInput")
+    class InputSerializer(serializers.Serializer):
+        user = serializers.IntegerField()
+        currency = serializers.CharField(max_length=3)
+        amount = serializers.IntegerField(help_text="Minor units; negative takes money away.")
+        reason = serializers.CharField(max_length=200)
+        key = serializers.UUIDField(help_text="Send the same key to retry safely.")
+
+    @extend_schema(
+        request=InputSerializer, responses={201: EntryOut}, operation_id="billing_adjust"
+    )
+    def post(self, request):
+        if not is_staff_like(request.user) or request.user.role == "moderator":
+            raise PermissionDenied("Only staff correct balances.")
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        if not User.objects.filter(pk=data["user"]).exists():
+            raise NotFound("No such user.")
+        posting = balance_adjust(
+            user_id=data["user"],
+            currency=data["currency"].upper(),
+            amount=data["amount"],
+            reason=data["reason"],
+            by_id=request.user.id,
+            key=str(data["key"]),
+        )
+        status_code = status.HTTP_201_CREATED if posting.created else status.HTTP_200_OK
+        return Response(EntryOut(posting.entry).data, status=status_code)

@@ -22,7 +22,7 @@ from parta.billing.models import (
     Order,
     Payment,
 )
-from parta.common.errors import Conflict
+from parta.common.errors import Conflict, ValidationFailed
 from parta.common.money import Money
 
 
@@ -240,3 +240,25 @@ def ledger_check() -> list[LedgerProblem]:
         if account.balance < 0 or account.held > account.balance:
             problems.append(LedgerProblem(account.id, "negative balance or hold above balance"))
     return problems
+
+
+@transaction.atomic
+def balance_adjust(
+    *, user_id: int, currency: str, amount: int, reason: str, by_id: int, key: str
+) -> Posting:
+    """A staff correction of a balance: a new entry (never an edit), with the reason and
+    who made it. ``key`` makes a retried request post once."""
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount == 0:
+        raise ValidationFailed({"amount": [_("Give a non-zero amount.")]})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed({"reason": [_("Say why the balance is corrected.")]})
+    return ledger_post(
+        user_id=user_id,
+        currency=currency,
+        kind=EntryKind.ADJUSTMENT,
+        amount=amount,
+        reference=f"adjust:{key}",
+        description=_("Correction by staff #%(id)s: %(reason)s")
+        % {"id": by_id, "reason": reason[:200]},
+    )

@@ -207,3 +207,50 @@ def test_freeze_api_for_the_owner_and_for_staff(api, buyer):
         ).status_code
         == 404
     )
+
+
+def test_staff_adjust_a_balance_once_per_key_and_never_below_zero(buyer):
+    import uuid
+
+    from parta.accounts.tests.factories import ModeratorFactory, StaffFactory
+    from parta.billing.models import BalanceAccount, LedgerEntry
+
+    staff = APIClient()
+    staff.force_authenticate(StaffFactory())
+    key = str(uuid.uuid4())
+    payload = {
+        "user": buyer.pk,
+        "currency": "RUB",
+        "amount": 5000,
+        "reason": "goodwill",
+        "key": key,
+    }
+    assert (
+        staff.post(reverse("api:billing-adjustments"), payload, format="json").status_code == 201
+    )
+    assert (
+        staff.post(reverse("api:billing-adjustments"), payload, format="json").status_code == 200
+    )
+    assert BalanceAccount.objects.get(user=buyer).balance == 5000
+    entry = LedgerEntry.objects.get()
+    assert entry.kind == "adjustment"
+    assert "goodwill" in entry.description
+    too_much = {**payload, "amount": -6000, "key": str(uuid.uuid4())}
+    assert (
+        staff.post(reverse("api:billing-adjustments"), too_much, format="json").status_code == 409
+    )
+    no_reason = {**payload, "reason": " ", "key": str(uuid.uuid4())}
+    assert (
+        staff.post(reverse("api:billing-adjustments"), no_reason, format="json").status_code == 400
+    )
+    moderator = APIClient()
+    moderator.force_authenticate(ModeratorFactory())
+    assert (
+        moderator.post(
+            reverse("api:billing-adjustments"),
+            {**payload, "key": str(uuid.uuid4())},
+            format="json",
+        ).status_code
+        == 403
+    )
+    assert LedgerEntry.objects.count() == 1
