@@ -18,7 +18,7 @@ from parta.access.selectors import is_staff_like
 from parta.billing.models import BalanceAccount, Item, Order, OrderPurpose, OrderStatus
 from parta.billing.providers import sandbox
 from parta.billing.providers.base import EventKind, InvalidWebhook
-from parta.billing.providers.registry import UnknownProvider
+from parta.billing.providers.registry import UnknownProvider, enabled_providers
 from parta.billing.services.fulfilment import order_paid_from_balance
 from parta.billing.services.orders import buy
 from parta.billing.services.webhooks import webhook_receive
@@ -147,6 +147,8 @@ def order_pay_from_balance(request, pk: int):
 
 
 def _sandbox_order(session_id: str) -> Order:
+    if "sandbox" not in enabled_providers():
+        raise Http404  # switched off (production with a real provider)
     order = (
         Order.objects.select_related("discount", "user")
         .prefetch_related("lines", "taxes")

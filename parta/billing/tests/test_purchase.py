@@ -351,3 +351,22 @@ def test_expiry_of_an_older_checkout_does_not_end_the_order(client, buyer):
     assert outcome.event.status == EventStatus.IGNORED
     assert Order.objects.get().status == OrderStatus.PENDING
     assert pay(client, second.session.url).status == OrderStatus.PAID
+
+
+def test_sandbox_switched_off_cannot_be_used(client, buyer, settings):
+    item = CourseItemFactory()
+    body = buy_json(client, item.pk)
+    settings.PARTA_PAYMENT_PROVIDERS = ["stripe"]
+    assert client.get(body["url"]).status_code == 404
+    assert client.post(body["url"], {"action": "pay"}).status_code == 404
+    assert Order.objects.get().status == OrderStatus.PENDING
+
+
+def test_deploy_check_warns_about_the_sandbox(settings):
+    from parta.billing.checks import sandbox_in_production
+
+    settings.DEBUG = False
+    settings.PARTA_PAYMENT_PROVIDERS = ["sandbox"]
+    assert [w.id for w in sandbox_in_production(None)] == ["parta.W001"]
+    settings.PARTA_PAYMENT_PROVIDERS = ["stripe"]
+    assert sandbox_in_production(None) == []
