@@ -242,7 +242,19 @@ class Checkout:
 
 def checkout_start(*, order: Order, base_url: str = "") -> Checkout:
     """Send the buyer to the order's open checkout, or open one. An open session is
-    reused until the provider's expiry; a new one is made only after that."""
+    reused until the provider's expiry; a new one is made only after that. An order
+    that costs nothing (a 100% coupon) needs no checkout: it is fulfilled at once and
+    the buyer goes to the order page."""
+    if order.total == 0 and order.purpose == OrderPurpose.PURCHASE:
+        from parta.billing.services.fulfilment import order_free  # (it imports this module)
+
+        paid = order_free(order=order)
+        url = reverse("billing:order", args=[paid.pk])
+        return Checkout(
+            order=paid,
+            session=CheckoutSession(session_id="", url=url, expires_at=timezone.now()),
+            reused=False,
+        )
     with transaction.atomic():
         order = (
             Order.objects.select_for_update(of=("self",))

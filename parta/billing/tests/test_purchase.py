@@ -370,3 +370,15 @@ def test_deploy_check_warns_about_the_sandbox(settings):
     assert [w.id for w in sandbox_in_production(None)] == ["parta.W001"]
     settings.PARTA_PAYMENT_PROVIDERS = ["stripe"]
     assert sandbox_in_production(None) == []
+
+
+def test_free_order_needs_no_checkout(client, buyer):
+    item = CourseItemFactory(prices={"RUB": 50000})
+    DiscountFactory(code="FREE", percent=100)
+    body = buy_json(client, item.pk, coupon="free")
+    assert body["status"] == 200
+    assert body["url"] == reverse("billing:order", args=[body["order_id"]])
+    order = Order.objects.get()
+    assert (order.total, order.status) == (0, OrderStatus.PAID)
+    assert AccessGrant.objects.filter(user=buyer, course=item.course).exists()
+    assert not Payment.objects.exists()
