@@ -8,8 +8,15 @@ from django.utils import timezone
 
 from parta.access.models import AccessFreeze, AccessGrant
 from parta.accounts.models import User
-from parta.billing.models import BalanceAccount, LedgerEntry, Order, Refund, RefundStatus
-from parta.billing.services.refunds import refund_quote
+from parta.billing.models import (
+    BalanceAccount,
+    LedgerEntry,
+    Order,
+    OrderLine,
+    Refund,
+    RefundStatus,
+)
+from parta.billing.services.refunds import line_id_of, refund_quote
 from parta.common.errors import ApplicationError
 
 
@@ -41,12 +48,15 @@ def purchases_for(*, user: User) -> list[PurchaseRow]:
         )
     }
     now = timezone.now()
+    lines = OrderLine.objects.select_related("order").in_bulk(
+        {line_id for grant in grants if (line_id := line_id_of(grant)) is not None}
+    )
     rows = []
     seen_lines: set[int] = set()
     for grant in grants:
         refundable, currency, line_refund, shared = None, "", None, False
         try:
-            quote = refund_quote(grant=grant, now=now)
+            quote = refund_quote(grant=grant, now=now, line=lines.get(line_id_of(grant) or 0))
             currency = quote.line.order.currency
             line_refund = refunds.get(quote.line.pk)
             # A plan's courses share one purchase: offer its refund once.

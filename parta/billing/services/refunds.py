@@ -76,11 +76,18 @@ def _line_of(grant: AccessGrant) -> OrderLine:
     return line
 
 
-def refund_quote(*, grant: AccessGrant, now=None) -> RefundQuote:
+def line_id_of(grant: AccessGrant) -> int | None:
+    match = _LINE_REFERENCE.match(grant.reference or "")
+    return int(match.group(1)) if match else None
+
+
+def refund_quote(*, grant: AccessGrant, now=None, line: OrderLine | None = None) -> RefundQuote:
     """How much a refund of ``grant``'s purchase would return now: what was paid for
-    the line minus the days used (the purchase day counts as used)."""
+    the line minus the days used (the purchase day counts as used). Pass ``line``
+    (with its order) when it is at hand, to save the lookup."""
     now = now or timezone.now()
-    line = _line_of(grant)
+    if line is None or line.order.status != OrderStatus.PAID:
+        line = _line_of(grant)
     paid = line.total
     if line.duration_days:
         days_total = line.duration_days

@@ -281,3 +281,18 @@ def test_my_stats_panel_for_htmx_is_a_fragment(client, course, task, student):
     html = client.get(reverse("learning:my-stats"), HTTP_HX_REQUEST="true").content.decode()
     assert 'id="stats-panel"' in html
     assert "<html" not in html
+
+
+def test_catalogue_query_count_does_not_grow(client, student):
+    from parta.catalog.tests.factories import AuthorFactory, CourseFactory
+    from parta.common.testing.queries import count_queries
+
+    client.force_login(student)
+    CourseFactory(authors=[AuthorFactory()])
+    with count_queries() as few:
+        assert client.get(reverse("learning:catalogue")).status_code == 200
+    for _ in range(6):
+        TopicFactory(course=CourseFactory(authors=[AuthorFactory(), AuthorFactory()]))
+    with count_queries() as more:
+        assert client.get(reverse("learning:catalogue")).status_code == 200
+    assert len(more) == len(few) <= 6
