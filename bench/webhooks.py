@@ -5,7 +5,7 @@
 
 Creates a fresh database, N pending orders with open sandbox checkouts, then one signed
 "paid" event per order plus a share of replays (the same bytes again), shuffled, and
-POSTs them to /payments/webhook/sandbox/ on gunicorn (3 sync workers) from 8 client
+POSTs them to /payments/webhook/sandbox/ on gunicorn (2 workers, one per core) from 8 client
 threads with keep-alive. Prints events/s and checks the result: every order paid once,
 one grant per order, replays answered "duplicate", the ledger consistent.
 """
@@ -34,7 +34,8 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=2000)
     parser.add_argument("--replays", type=float, default=0.25)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
 
     env = dict(os.environ)
@@ -93,6 +94,7 @@ def main() -> None:
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi:application",
          "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
+         "--threads", str(args.threads),
          "--log-level", "warning", "--keep-alive", "30"],
         env=env, cwd=ROOT,
     )  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
@@ -169,3 +170,41 @@ def access_freeze_end(*, freeze: AccessFreeze) -> AccessFreeze:
     grant.save(update_fields=["available_until", "frozen_days", "updated_at"])
     access_cache_invalidate(user_id=grant.user_id, course_id=grant.course_id)
     return freeze
+
+
+@dataclass(frozen=True)
+class GrantSpec:
+    user_id: int
+    course_id: int
+    source: GrantSource
+    starts_at: datetime
+    reference: str
+    available_until: datetime | None = None
+    freeze_limit_days: int = 0
+    note: str = ""
+
+
+def access_grants_create_many(specs: list[GrantSpec]) -> None:
+    """Create several paid-for grants in one statement; a reference that exists already
+    is skipped (ON CONFLICT DO NOTHING), so a replay creates nothing. For payments,
+    whose grants are built by Parta itself (no validation needed beyond the model's)."""
+    if not specs:
+        return
+    AccessGrant.objects.bulk_create(
+        [
+            AccessGrant(
+                user_id=spec.user_id,
+                course_id=spec.course_id,
+                source=spec.source,
+                starts_at=spec.starts_at,
+                available_until=spec.available_until,
+                freeze_limit_days=spec.freeze_limit_days,
+                reference=spec.reference,
+                note=spec.note,
+            )
+            for spec in specs
+        ],
+        ignore_conflicts=True,
+    )
+    for spec in specs:
+        access_cache_invalidate(user_id=spec.user_id, course_id=spec.course_id)

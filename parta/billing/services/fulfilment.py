@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from parta.access.models import GrantSource
-from parta.access.services import access_grant_create
+from parta.access.services import GrantSpec, access_grants_create_many
 from parta.billing.models import (
     Discount,
     EntryKind,
@@ -21,6 +21,7 @@ from parta.billing.models import (
     OrderPurpose,
     OrderStatus,
     Payment,
+    Plan,
 )
 from parta.billing.services.ledger import Line, ledger_post, ledger_post_lines
 from parta.billing.services.orders import discount_release, order_create
@@ -42,31 +43,42 @@ def line_reference(line_id: int, course_id: int | None = None) -> str:
 
 
 def _grant_lines(order: Order, now) -> None:
-    for line in order.lines.select_related("item__course", "item__plan"):
-        item = line.item
-        if item.kind == ItemKind.COURSE:
-            access_grant_create(
-                user=order.user,
-                course=item.course,
-                source=GrantSource.PURCHASE,
-                starts_at=now,
-                reference=line_reference(line.id),
-                note=f"order #{order.pk}",
+    """One grant per course bought (a plan's every course), all in one statement."""
+    specs: list[GrantSpec] = []
+    lines = list(
+        order.lines.values("id", "duration_days", "item__kind", "item__course_id", "item__plan_id")
+    )
+    plan_ids = {line["item__plan_id"] for line in lines if line["item__kind"] == ItemKind.PLAN}
+    plans = Plan.objects.prefetch_related("courses").in_bulk(plan_ids) if plan_ids else {}
+    for line in lines:
+        if line["item__kind"] == ItemKind.COURSE:
+            specs.append(
+                GrantSpec(
+                    user_id=order.user_id,
+                    course_id=line["item__course_id"],
+                    source=GrantSource.PURCHASE,
+                    starts_at=now,
+                    reference=line_reference(line["id"]),
+                    note=f"order #{order.pk}",
+                )
             )
-        else:
-            plan = item.plan
-            until = now + timedelta(days=line.duration_days or plan.duration_days)
-            for course in plan.courses.all():
-                access_grant_create(
-                    user=order.user,
-                    course=course,
+            continue
+        plan = plans[line["item__plan_id"]]
+        until = now + timedelta(days=line["duration_days"] or plan.duration_days)
+        for course in plan.courses.all():
+            specs.append(
+                GrantSpec(
+                    user_id=order.user_id,
+                    course_id=course.pk,
                     source=GrantSource.PLAN,
                     starts_at=now,
                     available_until=until,
                     freeze_limit_days=plan.freeze_limit_days,
-                    reference=line_reference(line.id, course.id),
+                    reference=line_reference(line["id"], course.pk),
                     note=f"order #{order.pk}: {plan.title}",
                 )
+            )
+    access_grants_create_many(specs)
 
 
 def _complete(order: Order, *, payment: Payment | None) -> None:
@@ -116,12 +128,22 @@ def _complete(order: Order, *, payment: Payment | None) -> None:
 # No savepoint of its own: its caller (the webhook) rolls back to its own on an error.
 @transaction.atomic(savepoint=False)
 def order_paid(
-    *, order: Order, provider: str, provider_payment_id: str, amount: int | None, currency: str
+    *,
+    order: Order,
+    provider: str,
+    provider_payment_id: str,
+    amount: int | None,
+    currency: str,
+    locked: bool = False,
 ) -> bool:
     """Record the provider's payment and fulfil the order once. Returns False when it
     had been fulfilled already. A paid event wins over an earlier "expired" or "failed"
-    (the money was taken, so the buyer gets what they paid for)."""
-    order = Order.objects.select_for_update(of=("self",)).select_related("user").get(pk=order.pk)
+    (the money was taken, so the buyer gets what they paid for). ``locked``: the caller
+    already holds the order's row lock and passes the row it read."""
+    if not locked:
+        order = (
+            Order.objects.select_for_update(of=("self",)).select_related("user").get(pk=order.pk)
+        )
     if order.status == OrderStatus.PAID:
         return False
     if amount is not None and (amount != order.total or currency.upper() != order.currency):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
@@ -31,16 +31,24 @@ class InsufficientFunds(Conflict):
 
 
 def account_for_update(*, user_id: int, currency: str) -> BalanceAccount:
-    """The user's account in ``currency``, created if needed, locked for this transaction."""
-    locked = BalanceAccount.objects.select_for_update().filter(user_id=user_id, currency=currency)
-    account = locked.first()
-    if account is not None:
-        return account
-    # ON CONFLICT DO NOTHING: a concurrent creation is fine, no savepoint needed.
-    BalanceAccount.objects.bulk_create(
-        [BalanceAccount(user_id=user_id, currency=currency)], ignore_conflicts=True
+    """The user's account in ``currency``, created if needed and locked for this
+    transaction, in one statement: an upsert whose no-op update takes the row lock
+    (``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``)."""
+    table = connection.ops.quote_name(BalanceAccount._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (user_id, currency, balance, held) VALUES (%s, %s, 0, 0) "
+            f"ON CONFLICT (user_id, currency) DO UPDATE SET balance = {table}.balance "
+            "RETURNING id, balance, held",
+            [user_id, currency],
+        )
+        account_id, balance, held = cursor.fetchone()
+    account = BalanceAccount(
+        id=account_id, user_id=user_id, currency=currency, balance=balance, held=held
     )
-    return locked.get()
+    account._state.adding = False
+    account._state.db = connection.alias
+    return account
 
 
 @dataclass(frozen=True)

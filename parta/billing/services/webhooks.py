@@ -3,8 +3,8 @@
 The event row and everything the event does commit in one durable transaction, so a
 crash leaves no half-processed event and the provider's retry starts clean; a replay
 (or the same event arriving twice at once) meets the unique constraint and changes
-nothing. Events about unknown orders, or that do not match their order, are kept with
-status "failed" and the reason, for staff to look at.
+nothing. Events about unknown orders, or that do not match their order, roll back
+whatever they did and are then kept with status "failed" and the reason, for staff.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from parta.billing.models import EventStatus, Order, OrderStatus, ProviderEvent
@@ -20,6 +20,7 @@ from parta.billing.providers.base import EventKind, WebhookEvent
 from parta.billing.providers.registry import get_provider
 from parta.billing.services.fulfilment import order_ended_unpaid, order_paid
 from parta.billing.services.refunds import refund_settled
+from parta.common.db import insert_unless_exists
 from parta.common.errors import ApplicationError
 
 
@@ -29,12 +30,18 @@ class WebhookOutcome:
     duplicate: bool
 
 
-def _order_for(provider: str, event: WebhookEvent) -> Order:
+def _order_for(provider: str, event: WebhookEvent, *, lock: bool = False) -> Order:
+    """The event's order, found by its checkout session (or, failing that, its id);
+    with ``lock`` read whole and locked for this transaction."""
+    if lock:
+        orders = Order.objects.select_for_update(of=("self",)).select_related("user")
+    else:
+        orders = Order.objects.only("id", "checkout_id")
     order = None
     if event.session_id:
-        order = Order.objects.filter(provider=provider, checkout_id=event.session_id).first()
+        order = orders.filter(provider=provider, checkout_id=event.session_id).first()
     if order is None and event.order_id is not None:
-        order = Order.objects.filter(pk=event.order_id).first()
+        order = orders.filter(pk=event.order_id).first()
     if order is None:
         raise ApplicationError(f"no order for event {event.event_id}")
     return order
@@ -44,7 +51,8 @@ def _dispatch(provider: str, event: WebhookEvent) -> bool:
     """Act on the event; False when there is nothing to do for its kind."""
     if event.kind == EventKind.CHECKOUT_PAID:
         order_paid(
-            order=_order_for(provider, event),
+            order=_order_for(provider, event, lock=True),
+            locked=True,
             provider=provider,
             provider_payment_id=event.provider_payment_id,
             amount=event.amount,
@@ -74,34 +82,18 @@ def _dispatch(provider: str, event: WebhookEvent) -> bool:
 
 
 def _insert_event(provider_name: str, event: WebhookEvent) -> ProviderEvent | None:
-    """Store the event unless it is known: one ``INSERT ... ON CONFLICT DO NOTHING
-    RETURNING id`` (PostgreSQL; SQLite 3.35+). None means a replay. A concurrent copy
-    of the same event waits on the first one's row and then finds it."""
+    """Store the event unless it is known (None: a replay)."""
+    # Written as processed: the row commits only together with what the event does, so
+    # the common case needs no second write (other outcomes update it).
     stored = ProviderEvent(
         provider=provider_name,
         event_id=event.event_id,
         type=event.raw_type,
         payload=event.payload,
-        status=EventStatus.RECEIVED,
+        status=EventStatus.PROCESSED,
+        processed_at=timezone.now(),
     )
-    fields = [f for f in ProviderEvent._meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    values = [f.get_db_prep_save(f.pre_save(stored, add=True), connection) for f in fields]
-    sql = (
-        f"INSERT INTO {quote(ProviderEvent._meta.db_table)} "
-        f"({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) "
-        f"ON CONFLICT DO NOTHING RETURNING {quote(ProviderEvent._meta.pk.column)}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    stored.pk = row[0]
-    stored._state.adding = False
-    stored._state.db = connection.alias
-    return stored
+    return stored if insert_unless_exists(stored) else None
 
 
 def webhook_receive(
@@ -111,18 +103,27 @@ def webhook_receive(
     InvalidWebhook (400) before anything is stored."""
     provider = get_provider(provider_name)
     event = provider.parse_webhook(body, headers)
-    with transaction.atomic(durable=True):
-        stored = _insert_event(provider_name, event)
-        if stored is None:
-            existing = ProviderEvent.objects.get(provider=provider_name, event_id=event.event_id)
-            return WebhookOutcome(event=existing, duplicate=True)
-        try:
-            with transaction.atomic():
-                handled = _dispatch(provider_name, event)
-            stored.status = EventStatus.PROCESSED if handled else EventStatus.IGNORED
-        except ApplicationError as exc:
+    try:
+        with transaction.atomic(durable=True):
+            stored = _insert_event(provider_name, event)
+            if stored is None:
+                return _duplicate(provider_name, event)
+            if not _dispatch(provider_name, event):
+                stored.status = EventStatus.IGNORED
+                stored.save(update_fields=["status"])
+            return WebhookOutcome(event=stored, duplicate=False)
+    except ApplicationError as exc:
+        # Nothing the event did is kept; the event is, with the reason, for staff.
+        with transaction.atomic(durable=True):
+            stored = _insert_event(provider_name, event)
+            if stored is None:
+                return _duplicate(provider_name, event)
             stored.status = EventStatus.FAILED
             stored.error = exc.message
-        stored.processed_at = timezone.now()
-        stored.save(update_fields=["status", "error", "processed_at"])
-        return WebhookOutcome(event=stored, duplicate=False)
+            stored.save(update_fields=["status", "error"])
+            return WebhookOutcome(event=stored, duplicate=False)
+
+
+def _duplicate(provider_name: str, event: WebhookEvent) -> WebhookOutcome:
+    existing = ProviderEvent.objects.get(provider=provider_name, event_id=event.event_id)
+    return WebhookOutcome(event=existing, duplicate=True)
