@@ -25,6 +25,7 @@ from parta.billing.models import (
 )
 from parta.billing.services.ledger import Line, ledger_post, ledger_post_lines
 from parta.billing.services.orders import discount_release, order_create
+from parta.common.db import insert_unless_exists
 from parta.common.errors import ApplicationError
 
 
@@ -107,6 +108,9 @@ def _complete(order: Order, *, payment: Payment | None) -> None:
             currency=order.currency,
             order=order,
             payment=payment,
+            savepoint=False,  # order_paid's caller rolls back on any error
+            # Under the order's lock, unpaid until now: these references are new.
+            check_existing=False,
             lines=[
                 Line(
                     EntryKind.TOPUP,
@@ -156,16 +160,18 @@ def order_paid(
         Discount.objects.filter(pk=order.discount_id).update(
             times_redeemed=F("times_redeemed") + 1
         )
-    payment, _created = Payment.objects.get_or_create(
+    payment_id = provider_payment_id or f"{provider}:order:{order.pk}"
+    payment = Payment(
         provider=provider,
-        provider_payment_id=provider_payment_id or f"{provider}:order:{order.pk}",
-        defaults={
-            "order": order,
-            "user": order.user,
-            "amount": order.total,
-            "currency": order.currency,
-        },
+        provider_payment_id=payment_id,
+        order=order,
+        user_id=order.user_id,
+        amount=order.total,
+        currency=order.currency,
     )
+    if not insert_unless_exists(payment):
+        # The provider reported this payment before (for this order, under the lock).
+        payment = Payment.objects.get(provider=provider, provider_payment_id=payment_id)
     _complete(order, payment=payment)
     return True
 

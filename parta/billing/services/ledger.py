@@ -105,7 +105,6 @@ class Line:
     description: str = ""
 
 
-@transaction.atomic
 def ledger_post_lines(
     *,
     user_id: int,
@@ -113,14 +112,37 @@ def ledger_post_lines(
     lines: list[Line],
     order: Order | None = None,
     payment: Payment | None = None,
+    savepoint: bool = True,
+    check_existing: bool = True,
 ) -> list[LedgerEntry]:
     """Post several entries to one account under one lock (e.g. money paid in for an
     order and spent on it). Idempotent per line reference; the running balance may
-    not dip below zero at any line."""
+    not dip below zero at any line. ``savepoint=False`` for callers whose own
+    transaction rolls back on any error, ``check_existing=False`` for callers that know
+    the references are new (the unique constraint still refuses a repeat): each saves
+    round trips on a hot path."""
+    with transaction.atomic(savepoint=savepoint):
+        return _post_lines(
+            user_id=user_id,
+            currency=currency,
+            lines=lines,
+            order=order,
+            payment=payment,
+            check_existing=check_existing,
+        )
+
+
+def _post_lines(*, user_id, currency, lines, order, payment, check_existing) -> list[LedgerEntry]:
     account = account_for_update(user_id=user_id, currency=currency)
     references = [line.reference for line in lines]
-    done = set(
-        LedgerEntry.objects.filter(reference__in=references).values_list("reference", flat=True)
+    done = (
+        set(
+            LedgerEntry.objects.filter(reference__in=references).values_list(
+                "reference", flat=True
+            )
+        )
+        if check_existing
+        else set()
     )
     balance = account.balance
     entries = []

@@ -33,10 +33,7 @@ class WebhookOutcome:
 def _order_for(provider: str, event: WebhookEvent, *, lock: bool = False) -> Order:
     """The event's order, found by its checkout session (or, failing that, its id);
     with ``lock`` read whole and locked for this transaction."""
-    if lock:
-        orders = Order.objects.select_for_update(of=("self",)).select_related("user")
-    else:
-        orders = Order.objects.only("id", "checkout_id")
+    orders = Order.objects.select_for_update() if lock else Order.objects.only("id", "checkout_id")
     order = None
     if event.session_id:
         order = orders.filter(provider=provider, checkout_id=event.session_id).first()
