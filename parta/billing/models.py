@@ -237,6 +237,8 @@ class Order(TimeStampedModel):
     checkout_id = models.CharField(max_length=255, blank=True, default="")
     checkout_url = models.URLField(max_length=2000, blank=True, default="")
     checkout_expires_at = models.DateTimeField(null=True, blank=True)
+    # For payments confirmed on Parta's page (PaymentIntent): the secret the browser uses.
+    checkout_client_secret = models.CharField(max_length=255, blank=True, default="")
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     failure_reason = models.CharField(max_length=300, blank=True, default="")
 

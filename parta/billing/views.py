@@ -18,7 +18,7 @@ from parta.access.selectors import is_staff_like
 from parta.billing.models import BalanceAccount, Item, Order, OrderPurpose, OrderStatus
 from parta.billing.providers import sandbox
 from parta.billing.providers.base import EventKind, InvalidWebhook
-from parta.billing.providers.registry import UnknownProvider, enabled_providers
+from parta.billing.providers.registry import UnknownProvider, enabled_providers, get_provider
 from parta.billing.services.fulfilment import order_paid_from_balance
 from parta.billing.services.orders import buy
 from parta.billing.services.webhooks import webhook_receive
@@ -123,11 +123,31 @@ def order_page(request, pk: int):
             "taxes": list(order.taxes.all()),
             "can_continue": can_continue,
             "can_pay_from_balance": can_pay_from_balance,
+            "payment_form": _payment_form(
+                order, return_url=request.build_absolute_uri(request.path) + "?paid=1"
+            ),
             "account": account,
             "just_paid": request.GET.get("paid") == "1",
             "cancelled": request.GET.get("cancelled") == "1",
         },
     )
+
+
+def _payment_form(order: Order, *, return_url: str) -> dict | None:
+    """For a PaymentIntent (paid on this page, not a hosted checkout): what the browser
+    needs to show the card form and confirm."""
+    if order.status != OrderStatus.PENDING or not order.checkout_client_secret:
+        return None
+    try:
+        config = get_provider(order.provider).client_config(order.currency)
+    except UnknownProvider:
+        return None
+    if not config.get("publishable_key"):
+        return None
+    return {
+        "publishable_key": config["publishable_key"],
+        "client_secret": order.checkout_client_secret,
+    }
 
 
 @login_required

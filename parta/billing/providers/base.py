@@ -134,3 +134,8 @@ class PaymentProvider(ABC):
 
     def supports(self, currency: str) -> bool:
         return True
+
+    def client_config(self, currency: str) -> dict[str, str]:
+        """What a payment page needs in the browser (e.g. a publishable key) to confirm
+        a payment on Parta's own page; empty for hosted checkouts."""
+        return {}

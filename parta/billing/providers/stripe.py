@@ -176,6 +176,10 @@ class StripeProvider(PaymentProvider):
 
     # --- Checkout ------------------------------------------------------------------------
 
+    def client_config(self, currency: str) -> dict[str, str]:
+        account = account_for(currency)
+        return {"publishable_key": account.publishable_key} if account else {}
+
     def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
         account = self._account(request.currency)
         client = _client(account)

@@ -382,3 +382,22 @@ def test_free_order_needs_no_checkout(client, buyer):
     assert (order.total, order.status) == (0, OrderStatus.PAID)
     assert AccessGrant.objects.filter(user=buyer, course=item.course).exists()
     assert not Payment.objects.exists()
+
+
+def test_payment_intent_orders_show_the_card_form_on_the_order_page(client, buyer, settings):
+    settings.PARTA_PAYMENT_PROVIDERS = ["sandbox", "stripe"]
+    settings.STRIPE_KEYS_RUB = ["pk_test_parta", "sk_test_parta", "whsec_parta"]
+    order = order_create(
+        user=buyer, item_ids=[CourseItemFactory().pk], currency="RUB", provider="stripe"
+    )
+    Order.objects.filter(pk=order.pk).update(
+        checkout_id="pi_123", checkout_client_secret="pi_123_secret_abc",
+        checkout_expires_at=timezone.now() + timedelta(hours=1),
+    )  # fmt: skip
+    html = client.get(reverse("billing:order", args=[order.pk])).content.decode()
+    assert 'data-publishable-key="pk_test_parta"' in html
+    assert 'data-client-secret="pi_123_secret_abc"' in html
+    assert "sk_test_parta" not in html
+    Order.objects.filter(pk=order.pk).update(status=OrderStatus.PAID)
+    html = client.get(reverse("billing:order", args=[order.pk])).content.decode()
+    assert "pi_123_secret_abc" not in html
