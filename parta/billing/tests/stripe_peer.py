@@ -19,15 +19,12 @@ the webhooks localstripe signs itself to a live server (`StripeShim.relay_webhoo
 
 Fixtures: `localstripe_server` (session; localstripe's URL), `stripe_shim` (a clean shim
 and an empty localstripe for each test) and `stripe_api_base` (the shim's URL, for
-settings.STRIPE_API_BASE). `stripe_event`, `sign_webhook` and `send_webhook` build and
-deliver signed webhooks the way Stripe does.
+settings.STRIPE_API_BASE). Signed webhooks the way Stripe sends them: stripe_webhooks.py.
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
-import hmac
 import json
 import os
 import re
@@ -779,42 +776,3 @@ def stripe_shim(_stripe_shim_server: StripeShim) -> StripeShim:
 def stripe_api_base(stripe_shim: StripeShim) -> str:
     """The shim's URL: what settings.STRIPE_API_BASE points at."""
     return stripe_shim.url
-
-
-# --- Webhooks ----------------------------------------------------------------------------
-
-
-def stripe_event(event_type: str, obj: dict[str, Any], *, event_id: str = "") -> dict[str, Any]:
-    """An event as Stripe sends it to a webhook endpoint."""
-    return {
-        "id": event_id or f"evt_{secrets.token_hex(12)}",
-        "object": "event",
-        "api_version": API_VERSION,
-        "created": int(time.time()),
-        "livemode": False,
-        "type": event_type,
-        "data": {"object": obj},
-    }
-
-
-def sign_webhook(payload: bytes, secret: str, *, timestamp: int | None = None) -> dict[str, str]:
-    """Stripe's signature: ``t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">``."""
-    ts = int(time.time()) if timestamp is None else timestamp
-    digest = hmac.new(secret.encode(), f"{ts}.".encode() + payload, hashlib.sha256).hexdigest()
-    return {
-        "Stripe-Signature": f"t={ts},v1={digest}",
-        "Content-Type": "application/json; charset=utf-8",
-    }
-
-
-def event_body(event: dict[str, Any]) -> bytes:
-    return json.dumps(event, indent=2).encode()
-
-
-def send_webhook(
-    url: str, event: dict[str, Any], secret: str, *, timestamp: int | None = None
-) -> requests.Response:
-    """POST the event, signed with ``secret``, to a live server's webhook endpoint."""
-    payload = event_body(event)
-    headers = sign_webhook(payload, secret, timestamp=timestamp)
-    return requests.post(url, data=payload, headers=headers, timeout=30)

@@ -45,8 +45,8 @@ from parta.billing.providers.stripe import StripeProvider
 from parta.billing.services.orders import checkout_start, order_create
 from parta.billing.services.refunds import refund_grant
 from parta.billing.services.webhooks import webhook_receive
-from parta.billing.tests.stripe_peer import (
-    StripeShim,
+from parta.billing.tests.stripe_peer import StripeShim
+from parta.billing.tests.stripe_webhooks import (
     event_body,
     send_webhook,
     sign_webhook,
