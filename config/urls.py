@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from parta.common import views as common_views
+from parta.learning import views as learning_views
 
 api_v1 = [
     path("", include("parta.accounts.api_urls")),
@@ -14,7 +15,7 @@ api_v1 = [
 urlpatterns = [
     # The API first: its hot paths should not be matched against every page pattern.
     path("api/v1/", include((api_v1, "api"), namespace="api")),
-    path("", common_views.home, name="home"),
+    path("", learning_views.home, name="home"),
     path("healthz", common_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),

@@ -37,6 +37,13 @@ def _course_or_404(request, slug: str) -> Course:
 
 
 @require_GET
+def home(request):
+    """The school's front page: what it offers and its courses."""
+    courses = selectors.course_list(user=request.user)
+    return render(request, "common/home.html", {"courses": courses})
+
+
+@require_GET
 def catalogue(request):
     courses = selectors.course_list(user=request.user)
     return render(request, "learning/catalogue.html", {"courses": courses})

@@ -94,3 +94,13 @@ def test_openapi_schema_is_valid_and_has_no_warnings(tmp_path):
     text = out.read_text()
     for path in ("/api/v1/me/", "/api/v1/billing/orders/", "/api/v1/access/check/"):
         assert path in text
+
+
+def test_home_lists_published_courses_only(client):
+    from parta.catalog.tests.factories import CourseFactory
+
+    CourseFactory(title="Открытый курс")
+    CourseFactory(title="Черновик", is_published=False)
+    html = client.get(reverse("home")).content.decode()
+    assert "Открытый курс" in html
+    assert "Черновик" not in html
