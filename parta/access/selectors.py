@@ -82,13 +82,6 @@ def decide(grants: list[tuple[datetime, datetime | None]], now: datetime):
     return AccessDecision(allowed=False, until=None), None
 
 
-def _grant_intervals(rows, freezes_by_grant: dict[int, list]) -> list:
-    intervals = []
-    for grant_id, start, end in rows:
-        intervals.extend(split_by_freezes(start, end, freezes_by_grant.get(grant_id, [])))
-    return intervals
-
-
 def _freezes_for(grant_ids: list[int]) -> dict[int, list]:
     by_grant: dict[int, list] = {}
     if not grant_ids:
@@ -101,14 +94,23 @@ def _freezes_for(grant_ids: list[int]) -> dict[int, list]:
     return by_grant
 
 
-def _compute(user_id: int, course_id: int, now: datetime):
+def _intervals_by_course(user_id: int, course_ids: list[int]) -> dict[int, list]:
+    """The user's access intervals per course (active grants minus their freezes): one
+    query, plus one for freezes only when a grant has ever been frozen."""
     rows = list(
         AccessGrant.objects.filter(
-            user_id=user_id, course_id=course_id, is_active=True
-        ).values_list("id", "starts_at", "available_until", "frozen_days")
+            user_id=user_id, course_id__in=course_ids, is_active=True
+        ).values_list("course_id", "id", "starts_at", "available_until", "frozen_days")
     )
-    frozen = _freezes_for([row[0] for row in rows if row[3]])
-    return decide(_grant_intervals([row[:3] for row in rows], frozen), now)
+    frozen = _freezes_for([row[1] for row in rows if row[4]])
+    by_course: dict[int, list] = {cid: [] for cid in course_ids}
+    for course_id, grant_id, start, end, _days in rows:
+        by_course[course_id].extend(split_by_freezes(start, end, frozen.get(grant_id, [])))
+    return by_course
+
+
+def _compute(user_id: int, course_id: int, now: datetime):
+    return decide(_intervals_by_course(user_id, [course_id])[course_id], now)
 
 
 def access_check(*, user: User, course_id: int) -> AccessDecision:
@@ -156,7 +158,8 @@ def access_check_by_id(
 
 
 def accessible_course_ids(*, user: User, course_ids: list[int]) -> set[int]:
-    """Which of ``course_ids`` the user may study now (for lists; one query at most)."""
+    """Which of ``course_ids`` the user may study now, for lists: the cached answers,
+    and one lookup for all the rest (see _intervals_by_course)."""
     if not course_ids or not user.is_authenticated:
         return set()
     if is_staff_like(user):
@@ -172,17 +175,8 @@ def accessible_course_ids(*, user: User, course_ids: list[int]) -> set[int]:
         elif is_allowed:
             allowed.add(keys[key])
     if missing:
-        rows = list(
-            AccessGrant.objects.filter(
-                user_id=user.id, course_id__in=missing, is_active=True
-            ).values_list("course_id", "id", "starts_at", "available_until", "frozen_days")
-        )
-        frozen = _freezes_for([row[1] for row in rows if row[4]])
-        by_course: dict[int, list] = {cid: [] for cid in missing}
-        for course_id, grant_id, start, end, _days in rows:
-            by_course[course_id].extend(split_by_freezes(start, end, frozen.get(grant_id, [])))
         moment = timezone.now()
-        for course_id, grants in by_course.items():
-            if decide(grants, moment)[0].allowed:
+        for course_id, intervals in _intervals_by_course(user.id, missing).items():
+            if decide(intervals, moment)[0].allowed:
                 allowed.add(course_id)
     return allowed

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from parta.access.models import AccessFreeze, AccessGrant
 from parta.billing import selectors
-from parta.billing.models import EntryKind, LedgerEntry
+from parta.billing.models import EntryKind, LedgerEntry, Refund, RefundStatus
 from parta.billing.services.freezes import purchase_freeze as freeze_purchase
 from parta.billing.services.freezes import purchase_unfreeze as unfreeze_purchase
 from parta.billing.services.orders import checkout_start, topup_create
@@ -21,6 +21,18 @@ from parta.billing.services.refunds import refund_grant, refund_topup
 from parta.catalog.forms import parse_major_units
 from parta.common.errors import ApplicationError
 from parta.common.money import Money
+
+
+def _tell_refund_outcome(request, refund: Refund, success: str) -> None:
+    if refund.status == RefundStatus.SUCCEEDED:
+        messages.success(request, success)
+    elif refund.status == RefundStatus.FAILED:
+        messages.error(
+            request,
+            _("The refund did not go through: %(reason)s") % {"reason": refund.failure_reason},
+        )
+    else:
+        messages.info(request, _("The refund is on its way."))
 
 
 def _own_grant(request, pk: int) -> AccessGrant:
@@ -46,19 +58,8 @@ def purchase_refund(request, pk: int):
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
-        if refund.status == "succeeded":
-            messages.success(
-                request,
-                _("Refunded %(amount)s.")
-                % {"amount": Money(refund.amount, refund.currency).format()},
-            )
-        elif refund.status == "failed":
-            messages.error(
-                request,
-                _("The refund did not go through: %(reason)s") % {"reason": refund.failure_reason},
-            )
-        else:
-            messages.info(request, _("The refund is on its way."))
+        amount = Money(refund.amount, refund.currency).format()
+        _tell_refund_outcome(request, refund, _("Refunded %(amount)s.") % {"amount": amount})
     return redirect("billing:purchases")
 
 
@@ -155,13 +156,5 @@ def balance_topup_refund(request, pk: int):
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
-        if refund.status == "succeeded":
-            messages.success(request, _("The money is on its way back to your card."))
-        elif refund.status == "failed":
-            messages.error(
-                request,
-                _("The refund did not go through: %(reason)s") % {"reason": refund.failure_reason},
-            )
-        else:
-            messages.info(request, _("The refund is on its way."))
+        _tell_refund_outcome(request, refund, _("The money is on its way back to your card."))
     return redirect("billing:balance")

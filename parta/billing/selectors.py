@@ -38,7 +38,7 @@ def purchases_for(*, user: User) -> list[PurchaseRow]:
         AccessGrant.objects.filter(user=user)
         .exclude(reference="")
         .select_related("course")
-        .prefetch_related("freezes", "refunds")
+        .prefetch_related("freezes")
         .order_by("-starts_at")
     )
     refunds = {

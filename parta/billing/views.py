@@ -22,15 +22,11 @@ from parta.billing.providers.registry import UnknownProvider, enabled_providers,
 from parta.billing.services.fulfilment import order_paid_from_balance
 from parta.billing.services.orders import buy
 from parta.billing.services.webhooks import webhook_receive
-from parta.common.errors import ApplicationError
+from parta.common.errors import ApplicationError, error_body
 
 
 def _error_json(exc: ApplicationError) -> JsonResponse:
-    body = {"detail": exc.message, "code": exc.code}
-    errors = getattr(exc, "errors", None)
-    if errors:
-        body["errors"] = errors
-    return JsonResponse(body, status=exc.status_code)
+    return JsonResponse(error_body(exc), status=exc.status_code)
 
 
 @require_GET

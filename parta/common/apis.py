@@ -9,7 +9,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from parta.common.errors import ApplicationError, ValidationFailed
+from parta.common.errors import ApplicationError, ValidationFailed, error_body
 
 
 def _first_message(errors) -> str:
@@ -27,13 +27,7 @@ def exception_handler(exc, context):
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
     if isinstance(exc, ApplicationError):
-        body = {"detail": exc.message, "code": exc.code}
-        if isinstance(exc, ValidationFailed):
-            body["errors"] = exc.errors
-        elif exc.field:
-            body["errors"] = {exc.field: [exc.message]}
-        body.update(exc.extra)
-        return Response(body, status=exc.status_code)
+        return Response(error_body(exc), status=exc.status_code)
 
     response = drf_exception_handler(exc, context)
     if response is None:

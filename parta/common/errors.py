@@ -41,3 +41,15 @@ class NotFound(ApplicationError):
 class Conflict(ApplicationError):
     status_code = 409
     code = "conflict"
+
+
+def error_body(exc: ApplicationError) -> dict:
+    """The JSON body every API and JSON endpoint answers an error with:
+    ``{"detail", "code"}`` plus ``"errors": {field: [messages]}`` when there are any."""
+    body = {"detail": exc.message, "code": exc.code}
+    if isinstance(exc, ValidationFailed):
+        body["errors"] = exc.errors
+    elif exc.field:
+        body["errors"] = {exc.field: [exc.message]}
+    body.update(exc.extra)
+    return body

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
-from parta.access.selectors import AccessDecision, access_check
+from parta.access.selectors import AccessDecision, access_check, is_staff_like
 from parta.accounts.models import User
 from parta.catalog.models import Course, Lesson, SolutionVisibility, Task, Test, Topic
 from parta.common.time import school_today
@@ -99,7 +99,7 @@ class CourseView:
 def course_list(*, user: User) -> list[Course]:
     """Published courses for the catalogue; staff and moderators also see drafts."""
     qs = Course.objects.prefetch_related("authors")
-    if not (user.is_authenticated and (user.is_superuser or user.role != "student")):
+    if not is_staff_like(user):
         qs = qs.filter(is_published=True)
     return list(qs.annotate(topic_count=Count("topics")))
 

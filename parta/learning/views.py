@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from parta.access.selectors import is_staff_like
 from parta.accounts.models import User
 from parta.catalog.models import Course, Lesson, Task, Test
-from parta.common.errors import ApplicationError, PermissionDenied, ValidationFailed
+from parta.common.errors import ApplicationError, PermissionDenied
 from parta.common.files import signed_file_url
 from parta.common.pages import error_page
 from parta.learning import selectors
@@ -137,11 +137,9 @@ def task_page(request, slug: str, pk: int):
             result = task_answer_submit(
                 user=request.user, task=task, data=request.POST, client_key=client_key
             )
-        except ValidationFailed as exc:
-            error = exc.message
         except PermissionDenied as exc:
             return error_page(request, exc)
-        except ApplicationError as exc:
+        except ApplicationError as exc:  # unreadable answer, or a task of a test
             error = exc.message
     context = _task_context(request, course, task, result=result, error=error)
     template = "learning/_answer_block.html" if request.htmx else "learning/task.html"

@@ -63,12 +63,12 @@ class RefundQuote:
 
 
 def _line_of(grant: AccessGrant) -> OrderLine:
-    match = _LINE_REFERENCE.match(grant.reference or "")
-    if not match:
+    line_id = line_id_of(grant)
+    if line_id is None:
         raise ValidationFailed(
             {"grant": [_("Nothing was paid for this access, so there is nothing to refund.")]}
         )
-    line = OrderLine.objects.select_related("order").filter(pk=int(match.group(1))).first()
+    line = OrderLine.objects.select_related("order").filter(pk=line_id).first()
     if line is None or line.order.status != OrderStatus.PAID:
         raise ValidationFailed(
             {"grant": [_("Nothing was paid for this access, so there is nothing to refund.")]}
@@ -307,8 +307,7 @@ def refund_topup(*, entry: LedgerEntry, amount: int, requested_by: User) -> Refu
 def line_grants_for(grant: AccessGrant) -> list[AccessGrant]:
     """All grants bought by the same order line as ``grant`` (a plan's courses), or just
     ``grant`` for anything else."""
-    match = _LINE_REFERENCE.match(grant.reference or "")
-    if not match:
+    line_id = line_id_of(grant)
+    if line_id is None:
         return [grant]
-    line = OrderLine(pk=int(match.group(1)))
-    return list(_line_grants(line).order_by("pk"))
+    return list(_line_grants(OrderLine(pk=line_id)).order_by("pk"))
