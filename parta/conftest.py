@@ -49,13 +49,16 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate limits and cached answers live in the cache: every test starts clean."""
+    from parta.access.cache import mirror
     from parta.common import authentication
 
     cache.clear()
     authentication._local.clear()
+    mirror.clear()
     yield
     cache.clear()
     authentication._local.clear()
+    mirror.clear()
 
 
 @pytest.fixture(autouse=True)

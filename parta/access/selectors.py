@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from parta.access import cache as access_cache
 from parta.access.models import AccessFreeze, AccessGrant
 from parta.accounts.models import Role, User
 from parta.catalog.models import Course
 from parta.common.errors import NotFound
-
-# Longest a cached answer lives even when nothing is due to change.
-CACHE_SECONDS = 3600
-_CACHE_PREFIX = "access:v1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,10 +22,6 @@ class AccessDecision:
     until: datetime | None
     # Staff and moderators see every course without a grant.
     staff: bool = False
-
-
-def cache_key(user_id: int, course_id: int) -> str:
-    return f"{_CACHE_PREFIX}:{user_id}:{course_id}"
 
 
 def is_staff_like(user) -> bool:
@@ -114,14 +106,20 @@ def _compute(user_id: int, course_id: int, now: datetime):
 
 
 def access_check(*, user: User, course_id: int) -> AccessDecision:
-    """May ``user`` study course ``course_id`` now? Cached per user and course; the
-    access services drop the entry whenever a grant changes, and an entry never
-    outlives the moment the answer is due to change (expiry or a future start)."""
+    """May ``user`` study course ``course_id`` now? Cached per user and course (see
+    parta.access.cache): every grant change makes the user's cached answers unusable
+    once it commits, and an answer never outlives the moment it is due to change (an
+    expiry or a future start)."""
     if not user.is_authenticated:
         return AccessDecision(allowed=False, until=None)
     if is_staff_like(user):
         return AccessDecision(allowed=True, until=None, staff=True)
     return access_check_by_id(user_id=user.id, course_id=course_id)
+
+
+def _from_cache(allowed: bool, until_ts: float | None) -> AccessDecision:
+    until = datetime.fromtimestamp(until_ts, tz=UTC) if until_ts else None
+    return AccessDecision(allowed=allowed, until=until)
 
 
 def access_check_by_id(
@@ -130,29 +128,22 @@ def access_check_by_id(
     """The grant-based decision for a student, by ids (the API's hot path). With
     ``verify_course`` an unknown course raises NotFound (checked on a cache miss only:
     a cached entry implies the course existed)."""
-    key = cache_key(user_id, course_id)
     now = timezone.now()
-    cached = cache.get(key)
-    if cached is not None:
-        allowed, until_ts, change_ts = cached
-        # A cached answer is only used before the moment it was due to change.
-        if change_ts is None or now.timestamp() < change_ts:
-            until = datetime.fromtimestamp(until_ts, tz=timezone.UTC) if until_ts else None
-            return AccessDecision(allowed=allowed, until=until)
+    version, usable, token = access_cache.read(user_id, [course_id], now)
+    if course_id in usable:
+        return _from_cache(*usable[course_id])
     if verify_course and not Course.objects.filter(pk=course_id).exists():
         raise NotFound(_("No such course."))
     decision, changes_at = _compute(user_id, course_id, now)
-    timeout = CACHE_SECONDS
-    if changes_at is not None:
-        timeout = max(1, min(CACHE_SECONDS, int((changes_at - now).total_seconds()) + 1))
-    cache.set(
-        key,
-        (
-            decision.allowed,
-            decision.until.timestamp() if decision.until else None,
-            changes_at.timestamp() if changes_at else None,
-        ),
-        timeout,
+    access_cache.write(
+        user_id,
+        course_id,
+        version=version,
+        allowed=decision.allowed,
+        until=decision.until,
+        changes_at=changes_at,
+        now=now,
+        token=token,
     )
     return decision
 
@@ -164,19 +155,12 @@ def accessible_course_ids(*, user: User, course_ids: list[int]) -> set[int]:
         return set()
     if is_staff_like(user):
         return set(course_ids)
-    keys = {cache_key(user.id, cid): cid for cid in course_ids}
-    now = timezone.now().timestamp()
-    found = cache.get_many(list(keys))
-    allowed: set[int] = set()
-    missing = [cid for key, cid in keys.items() if key not in found]
-    for key, (is_allowed, _until, change_ts) in found.items():
-        if change_ts is not None and now >= change_ts:
-            missing.append(keys[key])
-        elif is_allowed:
-            allowed.add(keys[key])
+    now = timezone.now()
+    _version, usable, _token = access_cache.read(user.id, course_ids, now)
+    allowed = {course_id for course_id, (is_allowed, _until) in usable.items() if is_allowed}
+    missing = [course_id for course_id in course_ids if course_id not in usable]
     if missing:
-        moment = timezone.now()
         for course_id, intervals in _intervals_by_course(user.id, missing).items():
-            if decide(intervals, moment)[0].allowed:
+            if decide(intervals, now)[0].allowed:
                 allowed.add(course_id)
     return allowed

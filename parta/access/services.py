@@ -1,31 +1,24 @@
-"""Writes for access grants. Every change drops the cached decision on commit."""
+"""Writes for access grants. Every change invalidates the cached decisions on commit."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from parta.access import cache as access_cache
 from parta.access.models import AccessFreeze, AccessGrant, GrantSource
-from parta.access.selectors import cache_key
 from parta.accounts.models import User
 from parta.catalog.models import Course
 from parta.common.errors import ValidationFailed
 
 
 def access_cache_invalidate(*, user_id: int, course_id: int) -> None:
-    """Drop the cached decision once the current transaction commits."""
-    transaction.on_commit(lambda: cache.delete(cache_key(user_id, course_id)))
-
-
-def access_cache_invalidate_user(*, user_id: int) -> None:
-    """Drop every cached decision of a user (e.g. after a role change)."""
-    keys = [cache_key(user_id, cid) for cid in Course.objects.values_list("id", flat=True)]
-    transaction.on_commit(lambda: cache.delete_many(keys))
+    """Make the user's cached decisions unusable once the current transaction commits."""
+    transaction.on_commit(lambda: access_cache.bump(user_id, [course_id]))
 
 
 def access_grant_create(

@@ -43,6 +43,18 @@ def _local_put(key: str, user) -> None:
 
 
 class CachedTokenAuthentication(TokenAuthentication):
+    def cached_user(self, request):
+        """The active user of a well-formed "Token <key>" header, or None when there is
+        no such header or the token is refused (the caller then leaves the request to
+        the ordinary API view, which answers it with the usual 401)."""
+        parts = request.META.get("HTTP_AUTHORIZATION", "").split()
+        if len(parts) != 2 or parts[0].lower() != self.keyword.lower():
+            return None
+        try:
+            return self.authenticate_credentials(parts[1])[0]
+        except exceptions.AuthenticationFailed:
+            return None
+
     def authenticate_credentials(self, key):
         user = _local_get(key)
         if user is not None:

@@ -5,6 +5,7 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
+from parta.access import selectors
 from parta.access.models import AccessGrant, GrantSource
 from parta.access.selectors import access_check, accessible_course_ids, decide
 from parta.access.services import (
@@ -98,6 +99,14 @@ class TestAccessCheck:
         with django_assert_num_queries(0):
             assert access_check(user=grant.user, course_id=grant.course_id).allowed
 
+    def test_a_cached_time_limited_answer_keeps_its_end(self, django_assert_num_queries):
+        grant = AccessGrantFactory(available_until=timezone.now() + timedelta(days=3))
+        access_check(user=grant.user, course_id=grant.course_id)
+        with django_assert_num_queries(0):
+            decision = access_check(user=grant.user, course_id=grant.course_id)
+        assert decision.allowed
+        assert decision.until == grant.available_until
+
     def test_cache_never_outlives_expiry(self, monkeypatch):
         end = timezone.now() + timedelta(minutes=5)
         grant = AccessGrantFactory(available_until=end)
@@ -125,6 +134,27 @@ class TestAccessCheck:
         with django_capture_on_commit_callbacks(execute=True):
             access_grant_deactivate(grant=grant)
         assert not access_check(user=user, course_id=course.id).allowed
+
+    def test_an_answer_written_late_after_a_change_is_never_used(
+        self, monkeypatch, django_capture_on_commit_callbacks
+    ):
+        """A reader that looked at the grants just before a change committed writes its
+        answer after the change's invalidation ran: the version bump makes it unusable
+        (without it the stale "no" would have stayed cached for an hour)."""
+        user, course = UserFactory(), CourseFactory()
+        read_grants = selectors._intervals_by_course
+
+        def grant_lands_meanwhile(user_id, course_ids):
+            seen = read_grants(user_id, course_ids)
+            with django_capture_on_commit_callbacks(execute=True):
+                access_grant_create(user=user, course=course, source=GrantSource.MANUAL)
+            return seen
+
+        monkeypatch.setattr(selectors, "_intervals_by_course", grant_lands_meanwhile)
+        assert not access_check(user=user, course_id=course.id).allowed  # the racing read
+        monkeypatch.setattr(selectors, "_intervals_by_course", read_grants)
+        assert access_check(user=user, course_id=course.id).allowed
+        assert accessible_course_ids(user=user, course_ids=[course.id]) == {course.id}
 
     def test_grant_must_end_after_it_starts(self):
         user, course = UserFactory(), CourseFactory()

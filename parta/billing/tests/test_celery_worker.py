@@ -11,16 +11,16 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from parta.access.models import AccessGrant
 from parta.access.tests.factories import AccessGrantFactory
+from parta.common.testing.processes import testing_database_url
 
 REDIS_URL: str = settings.REDIS_URL
 WAIT_SECONDS = 40.0
@@ -49,19 +49,13 @@ def _broker_url() -> str:
     return urlunsplit(urlsplit(REDIS_URL)._replace(path=f"/{db}"))
 
 
-def _test_database_url() -> str:
-    """DATABASE_URL with pytest-django's test database (test_<name>, or per-xdist-worker)."""
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    return urlunsplit(parts._replace(path="/" + quote(connection.settings_dict["NAME"])))
-
-
 def _worker_env(tmp_path: Path) -> dict[str, str]:
     mail_dir = tmp_path / "mail"
     mail_dir.mkdir()
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.django.base",
-        "DATABASE_URL": _test_database_url(),
+        "DATABASE_URL": testing_database_url(),
         "CELERY_BROKER_URL": _broker_url(),
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "PARTA_EXPIRE_GRANTS_EVERY": "1",

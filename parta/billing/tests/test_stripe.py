@@ -5,7 +5,6 @@ per currency, signed webhooks, and whole purchases through a live server."""
 from __future__ import annotations
 
 import json
-import socket
 import time
 from dataclasses import replace
 from datetime import timedelta
@@ -53,6 +52,7 @@ from parta.billing.tests.stripe_webhooks import (
     stripe_event,
 )
 from parta.catalog.tests.factories import CourseFactory
+from parta.common.testing.processes import free_port
 
 RUB_KEYS = ["pk_test_rub", "sk_test_rub", "whsec_rub"]
 USD_KEYS = ["pk_test_usd", "sk_test_usd", "whsec_usd"]
@@ -111,12 +111,6 @@ def checkout_request(
         customer_email="buyer@example.com",
         description=f"Parta order #{order_id}",
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --- Payment intents and refunds ---------------------------------------------------------

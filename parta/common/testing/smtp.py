@@ -2,18 +2,13 @@
 
 import email
 import logging
-import socket
 import threading
 from dataclasses import dataclass, field
 from email.message import Message
 
 from aiosmtpd.controller import Controller
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from parta.common.testing.processes import free_port
 
 
 @dataclass
