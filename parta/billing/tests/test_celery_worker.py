@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from parta.access.models import AccessGrant
 from parta.access.tests.factories import AccessGrantFactory
-from parta.common.testing.processes import testing_database_url
+from parta.common.testing.processes import database_url_for_tests
 
 REDIS_URL: str = settings.REDIS_URL
 WAIT_SECONDS = 40.0
@@ -55,7 +55,7 @@ def _worker_env(tmp_path: Path) -> dict[str, str]:
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.django.base",
-        "DATABASE_URL": testing_database_url(),
+        "DATABASE_URL": database_url_for_tests(),
         "CELERY_BROKER_URL": _broker_url(),
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "PARTA_EXPIRE_GRANTS_EVERY": "1",

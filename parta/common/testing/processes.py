@@ -24,7 +24,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def testing_database_url() -> str:
+def database_url_for_tests() -> str:
     """DATABASE_URL with pytest-django's test database (test_<name>, or per-xdist-worker)."""
     parts = urlsplit(os.environ["DATABASE_URL"])
     return urlunsplit(parts._replace(path="/" + quote(connection.settings_dict["NAME"])))
@@ -50,7 +50,7 @@ def wsgi_server(*, workers: int = 2, env: dict[str, str] | None = None) -> Itera
         env={
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.django.base",
-            "DATABASE_URL": testing_database_url(),
+            "DATABASE_URL": database_url_for_tests(),
             **(env or {}),
         },
         cwd=Path(__file__).resolve().parents[3],
