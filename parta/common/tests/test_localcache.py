@@ -118,3 +118,13 @@ def test_off_without_redis(settings):
     store(mirror, 7, 1, "yes")
     assert mirror.get(7, 1) == (None, None)
     mirror.announce(7)  # nothing to tell, and no error
+
+
+def test_deploy_check_warns_about_a_process_local_cache(settings):
+    from parta.common.checks import shared_cache_in_production
+
+    settings.DEBUG = False
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert [w.id for w in shared_cache_in_production(None)] == ["parta.W002"]
+    settings.CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": ""}}
+    assert shared_cache_in_production(None) == []
