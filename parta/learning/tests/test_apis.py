@@ -1,10 +1,13 @@
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from parta.access.tests.factories import AccessGrantFactory
 from parta.accounts.tests.factories import ModeratorFactory, StaffFactory, UserFactory
 from parta.catalog.models import SolutionVisibility
 from parta.catalog.tests.factories import CourseFactory, LessonFactory, TaskFactory, TopicFactory
@@ -161,6 +164,19 @@ class TestAccessCheckApi:
         api.get(self.url(course.id, student.id))
         with django_assert_num_queries(0):  # the token's user and the answer are cached
             assert api.get(self.url(course.id, student.id)).json()["allowed"] is True
+
+    def test_token_and_session_get_the_same_answer(self, api):
+        """A token GET takes the lean path, a session the API view: same body, same type."""
+        grant = AccessGrantFactory(available_until=timezone.now() + timedelta(days=5))
+        url = self.url(grant.course_id, grant.user_id)
+        api.force_authenticate(grant.user)
+        by_session = api.get(url)
+        api.force_authenticate(None)
+        api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=grant.user).key}")
+        by_token, by_token_cached = api.get(url), api.get(url)
+        assert by_session.json() == by_token.json() == by_token_cached.json()
+        assert by_token.json() == {"allowed": True, "until": grant.available_until.isoformat()}
+        assert by_session["Content-Type"] == by_token["Content-Type"] == "application/json"
 
     def test_moderator_target_is_always_allowed(self, api, course):
         moderator = ModeratorFactory()
