@@ -49,16 +49,17 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate limits and cached answers live in the cache: every test starts clean."""
-    from parta.access.cache import mirror
-    from parta.common import authentication
+    from parta.access.cache import mirror as access_mirror
+    from parta.common.authentication import mirror as token_mirror
 
-    cache.clear()
-    authentication._local.clear()
-    mirror.clear()
+    def clear():
+        cache.clear()
+        access_mirror.clear()
+        token_mirror.clear()
+
+    clear()
     yield
-    cache.clear()
-    authentication._local.clear()
-    mirror.clear()
+    clear()
 
 
 @pytest.fixture(autouse=True)

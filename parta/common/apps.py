@@ -6,4 +6,5 @@ class CommonConfig(AppConfig):
     label = "common"
 
     def ready(self):
-        from parta.common import checks  # noqa: F401 (registers the system checks)
+        # Register the system checks and the token cache's signal receivers.
+        from parta.common import authentication, checks  # noqa: F401

@@ -1,45 +1,59 @@
 """Token authentication for hot read-only endpoints, with the token's user cached.
 
-A revoked token or a deactivated user is noticed within PARTA_TOKEN_CACHE_SECONDS
-(60 s by default) plus a few seconds of per-process memory; use it only where that
-delay is acceptable (read-only answers such as the access check), never on endpoints
-that change data.
+The user behind a token is kept in the shared cache for PARTA_TOKEN_CACHE_SECONDS
+(60 s by default) and, with Redis, in each process's memory (parta.common.localcache).
+Deleting a token or saving its user (deactivation, a new role) drops both at once, on
+commit. What is left is a rare race: a request that read the user from the database just
+before such a change may cache the old user, for at most PARTA_TOKEN_CACHE_SECONDS.
+Changes that bypass model signals (``QuerySet.update``) are also noticed only then.
+Use it only where that is acceptable (read-only answers such as the access check),
+never on endpoints that change data.
 """
-
-import threading
-import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
+from rest_framework.authtoken.models import Token
 
-# A few seconds in this process before asking the shared cache again: services repeat
-# the same token many times a second.
-LOCAL_SECONDS = 5.0
-LOCAL_MAX_ENTRIES = 10_000
-_local: dict[str, tuple[float, object]] = {}
-_local_lock = threading.Lock()
+from parta.common.localcache import LocalMirror
+
+# Groups are token keys; the one key in each group is "user".
+mirror = LocalMirror("tokens")
+
+# Saving a user with only these fields changed leaves their cached copy good enough.
+_HARMLESS_FIELDS = frozenset({"last_login", "updated_at"})
 
 
 def token_cache_key(key: str) -> str:
     return f"authtoken:v1:{key}"
 
 
-def _local_get(key: str):
-    entry = _local.get(key)
-    if entry is None or entry[0] < time.monotonic():
-        return None
-    return entry[1]
+def forget_tokens(keys: list[str]) -> None:
+    """Drop the cached users of these tokens, here and in every process."""
+    cache.delete_many([token_cache_key(key) for key in keys])
+    for key in keys:
+        mirror.announce(key)
 
 
-def _local_put(key: str, user) -> None:
-    with _local_lock:
-        if len(_local) >= LOCAL_MAX_ENTRIES:
-            _local.clear()
-        _local[key] = (time.monotonic() + LOCAL_SECONDS, user)
+@receiver(post_delete, sender=Token, dispatch_uid="parta-token-deleted")
+def _token_deleted(sender, instance, **kwargs):
+    key = instance.key
+    transaction.on_commit(lambda: forget_tokens([key]))
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="parta-token-user-saved")
+def _token_user_saved(sender, instance, created, update_fields=None, **kwargs):
+    if created or (update_fields and set(update_fields) <= _HARMLESS_FIELDS):
+        return
+    keys = list(Token.objects.filter(user_id=instance.pk).values_list("key", flat=True))
+    if keys:
+        transaction.on_commit(lambda: forget_tokens(keys))
 
 
 class CachedTokenAuthentication(TokenAuthentication):
@@ -56,21 +70,17 @@ class CachedTokenAuthentication(TokenAuthentication):
             return None
 
     def authenticate_credentials(self, key):
-        user = _local_get(key)
-        if user is not None:
-            if not user.is_active:
-                raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-            return (user, key)
-        cache_key = token_cache_key(key)
-        user = cache.get(cache_key)
+        user, token = mirror.get(key, "user")
         if user is None:
-            model = self.get_model()
-            token = model.objects.select_related("user").filter(key=key).first()
-            if token is None:
-                raise exceptions.AuthenticationFailed(_("Invalid token."))
-            user = token.user
-            cache.set(cache_key, user, getattr(settings, "PARTA_TOKEN_CACHE_SECONDS", 60))
-        _local_put(key, user)
+            cache_key = token_cache_key(key)
+            user = cache.get(cache_key)
+            if user is None:
+                found = self.get_model().objects.select_related("user").filter(key=key).first()
+                if found is None:
+                    raise exceptions.AuthenticationFailed(_("Invalid token."))
+                user = found.user
+                cache.set(cache_key, user, getattr(settings, "PARTA_TOKEN_CACHE_SECONDS", 60))
+            mirror.put(key, "user", user, token)
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         return (user, key)
@@ -87,6 +97,6 @@ class CachedTokenScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
-            "description": 'The same API token: "Token <key>". The token\'s user is cached '
-            "for up to a minute on this endpoint.",
+            "description": 'The same API token: "Token <key>". The token\'s user may be '
+            "cached for up to a minute on this endpoint.",
         }

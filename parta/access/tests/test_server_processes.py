@@ -1,6 +1,7 @@
 """The access check served by other processes (gunicorn, two sync workers) sees every
-grant change at once, although each worker keeps answers in its own memory: the change
-announces itself, and each worker forgets the user before its next request. Runs in CI
+grant change (and a deactivated token user) at once, although each worker keeps answers
+in its own memory: the change announces itself, and each worker forgets the user before
+its next request. Runs in CI
 (PostgreSQL + Redis); skipped on SQLite or without REDIS_URL."""
 
 import json
@@ -62,6 +63,14 @@ def test_every_worker_sees_each_grant_change_on_the_next_request():
         grant.refresh_from_db()
         access_grant_deactivate(grant=grant)
         assert answers(url, token) == [{"allowed": False, "until": None}] * ROUNDS
+
+        # The token's user is cached in each worker too; deactivating them is seen at once.
+        student.is_active = False
+        student.save()
+        for _ in range(ROUNDS):
+            with pytest.raises(urllib.error.HTTPError) as error:
+                ask(url, token)
+            assert error.value.code == 401
 
 
 def test_errors_keep_the_api_shape_on_the_fast_path():

@@ -4,7 +4,6 @@ from rest_framework import exceptions
 from rest_framework.authtoken.models import Token
 
 from parta.accounts.tests.factories import UserFactory
-from parta.common import authentication
 from parta.common.authentication import CachedTokenAuthentication, token_cache_key
 
 pytestmark = pytest.mark.django_db
@@ -25,16 +24,47 @@ def test_unknown_token_is_refused():
         CachedTokenAuthentication().authenticate_credentials("nope")
 
 
-def test_revoked_token_stops_working_once_the_caches_expire():
-    token = Token.objects.create(user=UserFactory())
+def test_a_deleted_token_stops_working_at_once(django_capture_on_commit_callbacks):
+    key = Token.objects.create(user=UserFactory()).key
+    auth = CachedTokenAuthentication()
+    auth.authenticate_credentials(key)
+    auth.authenticate_credentials(key)  # now held in every cache layer
+    with django_capture_on_commit_callbacks(execute=True):
+        Token.objects.get(key=key).delete()  # (delete() then clears the instance's key)
+    with pytest.raises(exceptions.AuthenticationFailed):
+        auth.authenticate_credentials(key)
+
+
+def test_a_deactivated_user_is_refused_at_once(django_capture_on_commit_callbacks):
+    user = UserFactory()
+    token = Token.objects.create(user=user)
     auth = CachedTokenAuthentication()
     auth.authenticate_credentials(token.key)
-    token.delete()
-    # Within the cache lifetime the answer may still come from memory (documented).
-    cache.delete(token_cache_key(token.key))
-    authentication._local.clear()
+    auth.authenticate_credentials(token.key)
+    user.is_active = False
+    with django_capture_on_commit_callbacks(execute=True):
+        user.save()
     with pytest.raises(exceptions.AuthenticationFailed):
         auth.authenticate_credentials(token.key)
+
+
+def test_a_new_role_is_seen_at_once(django_capture_on_commit_callbacks):
+    user = UserFactory(role="moderator")
+    token = Token.objects.create(user=user)
+    auth = CachedTokenAuthentication()
+    auth.authenticate_credentials(token.key)
+    auth.authenticate_credentials(token.key)
+    user.role = "student"
+    with django_capture_on_commit_callbacks(execute=True):
+        user.save(update_fields=["role"])
+    assert auth.authenticate_credentials(token.key)[0].role == "student"
+
+
+def test_a_login_leaves_the_cached_user_alone(django_assert_num_queries):
+    user = UserFactory()
+    Token.objects.create(user=user)
+    with django_assert_num_queries(1):  # the UPDATE only: no token lookup
+        user.save(update_fields=["last_login"])
 
 
 def test_inactive_user_is_refused():
