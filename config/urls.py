@@ -34,5 +34,8 @@ if settings.DEBUG:
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
+handler404 = "parta.common.views.page_not_found"
+handler500 = "parta.common.views.server_error"
+
 admin.site.site_header = "Parta"
 admin.site.site_title = "Parta"

@@ -51,13 +51,10 @@ def access_answer(requester, *, course_id: int, user_id: int) -> dict:
 
 
 class AccessCheckApi(APIView):
-    """May this user study this course now, and until when? Services (a staff or
-    moderator token) ask about anyone; a student may ask only about themselves.
-
-    A hot path: the token's user and the decision both come from the cache, so a
-    repeated question costs no database query. A GET with a valid token is answered
-    without DRF's request and response machinery (see ``as_view``); everything else
-    (session auth, a bad token, an error) goes through the ordinary API view."""
+    """The access check: a hot path. The token's user and the decision both come from
+    the cache, so a repeated question costs no database query. A GET with a valid token
+    is answered without DRF's request and response machinery (see ``as_view``);
+    everything else (session auth, a bad token, an error) goes through this API view."""
 
     authentication_classes = [CachedTokenAuthentication, SessionAuthentication]
     renderer_classes = [JSONRenderer]
@@ -69,7 +66,15 @@ class AccessCheckApi(APIView):
         allowed = serializers.BooleanField()
         until = serializers.DateTimeField(allow_null=True, help_text="null: open-ended")
 
-    @extend_schema(responses=OutputSerializer, operation_id="access_check")
+    @extend_schema(
+        responses=OutputSerializer,
+        operation_id="access_check",
+        description=(
+            "May this user study this course now, and until when? A service (a staff or "
+            "moderator token) may ask about anyone; a student only about themselves. "
+            "Answers are cached and dropped whenever the user's access changes."
+        ),
+    )
     def get(self, request, course_id: int, user_id: int):
         return Response(access_answer(request.user, course_id=course_id, user_id=user_id))
 

@@ -5,11 +5,13 @@ plus ``"errors": {field: [messages]}`` when input failed validation.
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from parta.common.errors import ApplicationError, ValidationFailed, error_body
+from parta.common.errors import ApplicationError, NotFound, ValidationFailed, error_body
 
 
 def _first_message(errors) -> str:
@@ -21,7 +23,25 @@ def _first_message(errors) -> str:
     return str(errors)
 
 
+def flat_errors(errors, prefix: str = "") -> dict[str, list[str]]:
+    """``{field: [messages]}`` with nested fields and list items as dotted paths
+    (``items.1``, ``address.city``): the one shape the schema promises."""
+    if isinstance(errors, dict):
+        pairs = errors.items()
+    elif isinstance(errors, list) and any(isinstance(e, dict | list) for e in errors):
+        pairs = ((str(i), e) for i, e in enumerate(errors) if e)
+    else:
+        messages = errors if isinstance(errors, list) else [errors]
+        return {prefix or "non_field_errors": [str(m) for m in messages]}
+    flat: dict[str, list[str]] = {}
+    for key, value in pairs:
+        flat.update(flat_errors(value, f"{prefix}.{key}" if prefix else str(key)))
+    return flat
+
+
 def exception_handler(exc, context):
+    if isinstance(exc, Http404):
+        exc = NotFound(_("Not found."))
     if isinstance(exc, DjangoValidationError):
         exc = ValidationFailed(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
@@ -36,9 +56,7 @@ def exception_handler(exc, context):
         response.data = {
             "detail": _first_message(exc.detail),
             "code": "validation_failed",
-            "errors": exc.detail
-            if isinstance(exc.detail, dict)
-            else {"non_field_errors": exc.detail},
+            "errors": flat_errors(exc.detail),
         }
         response.status_code = status.HTTP_400_BAD_REQUEST
     elif isinstance(exc, exceptions.APIException):
