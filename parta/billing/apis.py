@@ -4,7 +4,8 @@ refunds, balance and history. Errors share the API's one shape."""
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -127,7 +128,7 @@ class OrderListApi(APIView):
 def _order_of(request, pk: int) -> Order:
     order = _orders_qs().filter(pk=pk).first()
     if order is None or (order.user_id != request.user.id and not is_staff_like(request.user)):
-        raise NotFound("No such order.")
+        raise NotFound(_("No such order."))
     return order
 
 
@@ -217,7 +218,7 @@ class RefundApi(APIView):
 
         def validate(self, attrs):
             if ("grant" in attrs) == ("topup_entry" in attrs):
-                raise serializers.ValidationError("Give either a grant or a top-up entry.")
+                raise serializers.ValidationError(_("Give either a grant or a top-up entry."))
             if "topup_entry" in attrs and "amount" not in attrs:
                 raise serializers.ValidationError({"amount": "Give the amount to refund."})
             return attrs
@@ -239,7 +240,7 @@ class RefundApi(APIView):
             if grant is None or (
                 grant.user_id != request.user.id and not is_staff_like(request.user)
             ):
-                raise NotFound("No such access.")
+                raise NotFound(_("No such access."))
             refund = refund_grant(
                 grant=grant, requested_by=request.user, to_balance=data["to_balance"]
             )
@@ -310,7 +311,7 @@ class FreezeApi(APIView):
         body.is_valid(raise_exception=True)
         grant = AccessGrant.objects.filter(pk=body.validated_data["grant"]).first()
         if grant is None or (grant.user_id != request.user.id and not is_staff_like(request.user)):
-            raise NotFound("No such access.")
+            raise NotFound(_("No such access."))
         freezes = purchase_freeze(grant=grant, days=body.validated_data["days"], by=request.user)
         return Response(FreezeOut(freezes, many=True).data, status=status.HTTP_201_CREATED)
 
@@ -325,7 +326,7 @@ class FreezeEndApi(APIView):
         if freeze is None or (
             freeze.grant.user_id != request.user.id and not is_staff_like(request.user)
         ):
-            raise NotFound("No such freeze.")
+            raise NotFound(_("No such freeze."))
         return Response(FreezeOut(purchase_unfreeze(freeze=freeze), many=True).data)
 
 
@@ -341,16 +342,21 @@ class AdjustmentApi(APIView):
         key = serializers.UUIDField(help_text="Send the same key to retry safely.")
 
     @extend_schema(
-        request=InputSerializer, responses={201: EntryOut}, operation_id="billing_adjust"
+        request=InputSerializer,
+        responses={
+            201: EntryOut,
+            200: OpenApiResponse(EntryOut, description="The same key again: the entry made then."),
+        },
+        operation_id="billing_adjust",
     )
     def post(self, request):
         if not is_staff_like(request.user) or request.user.role == "moderator":
-            raise PermissionDenied("Only staff correct balances.")
+            raise PermissionDenied(_("Only staff correct balances."))
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
         if not User.objects.filter(pk=data["user"]).exists():
-            raise NotFound("No such user.")
+            raise NotFound(_("No such user."))
         posting = balance_adjust(
             user_id=data["user"],
             currency=data["currency"].upper(),
