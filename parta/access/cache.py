@@ -1,13 +1,15 @@
 """The shared cache of access decisions, safe against a late write.
 
-Every user has a version number in the cache, and every change to one of their grants
-bumps it once the transaction commits. A decision is stored together with the version
+Every user has a version in the cache (a random token), and every change to one of
+their grants replaces it once the transaction commits. A decision is stored together with the version
 that was read *before* the database was, and it is used only while that version is still
 current. A reader that looked at the database just before a grant change committed may
 still write its answer after the change's invalidation ran, but the bump has already
 made that answer unusable: without versions it would have stayed for up to an hour.
 
-A missing version counts as 0, so a user whose grants never changed needs no key.
+A missing version counts as "0", so a user whose grants never changed needs no key. (If
+Redis ever evicts a version key, answers computed before the user's first change could
+match "0" again; they still expire within CACHE_SECONDS.)
 
 Single-course answers (the access check API, lesson pages) are also mirrored in each
 process (parta.common.localcache): a bump announces the user on a Redis channel and
@@ -17,6 +19,7 @@ costs no round trip at all.
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from django.core.cache import cache
@@ -47,7 +50,7 @@ def _usable(entry, now_ts: float) -> bool:
 
 def read(
     user_id: int, course_ids: list[int], now: datetime
-) -> tuple[int, dict[int, tuple[bool, float | None]], int | None]:
+) -> tuple[str, dict[int, tuple[bool, float | None]], int | None]:
     """The user's current version, the answers for ``course_ids`` usable at ``now`` as
     ``{course_id: (allowed, until timestamp or None)}``, and the mirror's token to pass
     to ``write``. A single course is looked up in this process's mirror first; otherwise
@@ -61,7 +64,7 @@ def read(
     keys = {decision_key(user_id, course_id): course_id for course_id in course_ids}
     ver_key = version_key(user_id)
     found = cache.get_many([ver_key, *keys])
-    version = found.pop(ver_key, 0)
+    version = found.pop(ver_key, "0")
     usable: dict[int, tuple[bool, float | None]] = {}
     for key, entry in found.items():
         # An answer counts only for the version it was computed under.
@@ -77,7 +80,7 @@ def write(
     user_id: int,
     course_id: int,
     *,
-    version: int,
+    version: str,
     allowed: bool,
     until: datetime | None,
     changes_at: datetime | None,
@@ -96,18 +99,12 @@ def write(
     mirror.put(user_id, course_id, entry, token)
 
 
-def bump(user_id: int, course_ids: list[int] | tuple[int, ...] = ()) -> None:
+def bump(user_id: int) -> None:
     """Make every cached answer of the user unusable (call after the change commits),
-    here and in every process's mirror. The answers for ``course_ids`` are also
-    deleted, which frees their memory at once."""
-    key = version_key(user_id)
-    # add + incr are each atomic in Redis (SET NX, INCR): concurrent bumps never
-    # collapse into one version. The version key never expires.
-    cache.add(key, 0, None)
-    try:
-        cache.incr(key)
-    except ValueError:  # evicted between the two calls
-        cache.set(key, 1, None)
-    if course_ids:
-        cache.delete_many([decision_key(user_id, course_id) for course_id in course_ids])
+    here and in every process's mirror.
+
+    The new version is a fresh random value rather than a counter: a reader's
+    version can never come back, so concurrent bumps need no atomic increment, and
+    the bump costs one SET (plus the announcement). The version key never expires."""
+    cache.set(version_key(user_id), secrets.token_hex(8), None)
     mirror.announce(user_id)

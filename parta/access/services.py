@@ -16,9 +16,9 @@ from parta.catalog.models import Course
 from parta.common.errors import ValidationFailed
 
 
-def access_cache_invalidate(*, user_id: int, course_id: int) -> None:
+def access_cache_invalidate(*, user_id: int) -> None:
     """Make the user's cached decisions unusable once the current transaction commits."""
-    transaction.on_commit(lambda: access_cache.bump(user_id, [course_id]))
+    transaction.on_commit(lambda: access_cache.bump(user_id))
 
 
 def access_grant_create(
@@ -62,7 +62,7 @@ def access_grant_create(
         grant = AccessGrant.objects.get(reference=reference)
     else:
         grant.save()
-    access_cache_invalidate(user_id=user.id, course_id=course.id)
+    access_cache_invalidate(user_id=user.id)
     return grant
 
 
@@ -72,7 +72,7 @@ def access_grant_deactivate(*, grant: AccessGrant) -> AccessGrant:
     if grant.is_active:
         grant.is_active = False
         grant.save(update_fields=["is_active", "updated_at"])
-    access_cache_invalidate(user_id=grant.user_id, course_id=grant.course_id)
+    access_cache_invalidate(user_id=grant.user_id)
     return grant
 
 
@@ -96,7 +96,7 @@ def access_grant_update(
     grant.is_active = is_active
     grant.note = note
     grant.save(update_fields=["starts_at", "available_until", "is_active", "note", "updated_at"])
-    access_cache_invalidate(user_id=grant.user_id, course_id=grant.course_id)
+    access_cache_invalidate(user_id=grant.user_id)
     return grant
 
 
@@ -140,7 +140,7 @@ def access_freeze_start(*, grant: AccessGrant, days: int, by: User | None = None
     grant.available_until += days * DAY
     grant.frozen_days += days
     grant.save(update_fields=["available_until", "frozen_days", "updated_at"])
-    access_cache_invalidate(user_id=grant.user_id, course_id=grant.course_id)
+    access_cache_invalidate(user_id=grant.user_id)
     return freeze
 
 
@@ -161,7 +161,7 @@ def access_freeze_end(*, freeze: AccessFreeze) -> AccessFreeze:
     grant.available_until -= unused
     grant.frozen_days -= max(0, freeze.days - days_started)
     grant.save(update_fields=["available_until", "frozen_days", "updated_at"])
-    access_cache_invalidate(user_id=grant.user_id, course_id=grant.course_id)
+    access_cache_invalidate(user_id=grant.user_id)
     return freeze
 
 
@@ -199,5 +199,5 @@ def access_grants_create_many(specs: list[GrantSpec]) -> None:
         ],
         ignore_conflicts=True,
     )
-    for spec in specs:
-        access_cache_invalidate(user_id=spec.user_id, course_id=spec.course_id)
+    for user_id in {spec.user_id for spec in specs}:
+        access_cache_invalidate(user_id=user_id)
