@@ -1,11 +1,12 @@
 """The shared cache of access decisions, safe against a late write.
 
-Every user has a version in the cache (a random token), and every change to one of
-their grants replaces it once the transaction commits. A decision is stored together with the version
-that was read *before* the database was, and it is used only while that version is still
-current. A reader that looked at the database just before a grant change committed may
-still write its answer after the change's invalidation ran, but the bump has already
-made that answer unusable: without versions it would have stayed for up to an hour.
+Every user has a version in the cache (a random token), and every change to one of their
+grants replaces it once the transaction commits. A decision is stored together with the
+version that was read *before* the database was, and it is used only while that version
+is still current. A reader that looked at the database just before a grant change
+committed may still write its answer after the change's invalidation ran, but the bump
+has already made that answer unusable: without versions it would have stayed for up to
+an hour.
 
 A missing version counts as "0", so a user whose grants never changed needs no key. (If
 Redis ever evicts a version key, answers computed before the user's first change could
