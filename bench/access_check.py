@@ -22,6 +22,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -50,6 +51,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--worker-class", default="sync", help="gunicorn only")
+    parser.add_argument(
+        "--students", type=int, default=1,
+        help="ask about this many students in turn, each with their own token (wrk script)",
+    )  # fmt: skip
     parser.add_argument("--server", choices=["gunicorn", "granian"], default="gunicorn")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -72,14 +77,33 @@ def main() -> None:
     from parta.catalog.models import Course
 
     call_command("migrate", verbosity=0)
-    student = User.objects.create_user(email="bench@example.com", full_name="Bench Student")
     course = Course.objects.create(title="Bench", slug="bench", is_published=True)
     from django.utils import timezone
 
-    AccessGrant.objects.create(
-        user=student, course=course, source=GrantSource.MANUAL, starts_at=timezone.now()
+    students = User.objects.bulk_create(
+        User(email=f"bench{i}@example.com", full_name=f"Bench Student {i}", password="!")
+        for i in range(max(1, args.students))
     )
-    token = Token.objects.create(user=student).key
+    AccessGrant.objects.bulk_create(
+        AccessGrant(user=s, course=course, source=GrantSource.MANUAL, starts_at=timezone.now())
+        for s in students
+    )
+    tokens = Token.objects.bulk_create(
+        Token(user=s, key=Token.generate_key()) for s in students
+    )  # fmt: skip
+    student, token = students[0], tokens[0].key
+    # With several students, wrk asks about each in turn (a Lua script of ready requests).
+    script = Path(tempfile.mkdtemp(prefix="parta-bench-")) / "students.lua"
+    script.write_text(
+        "local requests = {\n"
+        + "".join(
+            f'  wrk.format("GET", "/api/v1/access/check/{course.id}/{s.id}/", '
+            f'{{["Authorization"] = "Token {t.key}"}}),\n'
+            for s, t in zip(students, tokens, strict=True)
+        )
+        + "}\nlocal i = 0\n"
+        "request = function()\n  i = i % #requests + 1\n  return requests[i]\nend\n"
+    )
     from django.db import connections
 
     connections.close_all()
@@ -119,6 +143,8 @@ def main() -> None:
             "bare view": ("/bench/bare/", []),
             "access check": (check, ["-H", f"Authorization: Token {token}"]),
         }
+        if args.students > 1:
+            targets["access check"] = (check, ["-s", str(script)])
         runs: dict[str, list[dict]] = {name: [] for name in targets}
         # Alternate the two for several rounds and take medians: on a small shared machine
         # one run of each is at the mercy of whatever else the CPU did at that moment.
