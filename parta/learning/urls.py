@@ -18,5 +18,6 @@ urlpatterns = [
     ),
     path("courses/<slug:slug>/tests/<int:pk>/submit/", views.test_submit, name="test-submit"),
     path("stats/", views.my_stats, name="my-stats"),
+    path("students/", views.students, name="students"),
     path("students/<int:user_id>/stats/", views.student_stats, name="student-stats"),
 ]

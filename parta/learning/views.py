@@ -4,6 +4,7 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -292,6 +293,25 @@ def my_stats(request):
         template,
         {"student": request.user, "courses": courses, "current": current, "stats": stats},
     )
+
+
+STUDENTS_PER_PAGE = 30
+
+
+@login_required
+@require_GET
+def students(request):
+    """Moderators find a student (name, email or phone) and open their statistics."""
+    if not is_staff_like(request.user):
+        return error_page(
+            request, PermissionDenied(_("Only moderators see other students' statistics."))
+        )
+    search = request.GET.get("q", "")[:100]
+    page = Paginator(selectors.student_directory(search=search), STUDENTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    template = "learning/_students_table.html" if request.htmx else "learning/students.html"
+    return render(request, template, {"page": page, "search": search})
 
 
 @login_required
