@@ -178,8 +178,23 @@ class LastSolved:
     solved_at: datetime
 
 
+class ActivityChart:
+    """Labels and values for the tasks-solved-per-day chart, from ``activity``:
+    (day, tasks solved that day) for the last ACTIVITY_DAYS days, oldest first."""
+
+    activity: list[tuple[date, int]]
+
+    @property
+    def activity_labels(self) -> list[str]:
+        return [day.isoformat() for day, _count in self.activity]
+
+    @property
+    def activity_values(self) -> list[int]:
+        return [count for _day, count in self.activity]
+
+
 @dataclass
-class CourseStats:
+class CourseStats(ActivityChart):
     course: Course
     topics_done: int
     topics_total: int
@@ -189,14 +204,6 @@ class CourseStats:
     # (day, tasks solved that day) for the last ACTIVITY_DAYS days, oldest first.
     activity: list[tuple[date, int]]
     last_solved: LastSolved | None
-
-    @property
-    def activity_labels(self) -> list[str]:
-        return [day.isoformat() for day, _count in self.activity]
-
-    @property
-    def activity_values(self) -> list[int]:
-        return [count for _day, count in self.activity]
 
 
 def streak_from_days(days: list[date], today: date) -> int:
@@ -320,3 +327,132 @@ def student_directory(*, search: str = "") -> QuerySet[User]:
         tasks_solved=Coalesce(Subquery(activity.annotate(n=Sum("tasks_solved")).values("n")), 0),
         active_courses=Coalesce(Subquery(active_courses), 0),
     ).order_by(F("last_active").desc(nulls_last=True), "full_name", "id")
+
+
+# --- Course figures for moderators and staff ---------------------------------------------
+
+HARD_TASK_MIN_STUDENTS = 3
+HARD_TASKS_SHOWN = 5
+
+
+@dataclass
+class TaskFigures:
+    task_id: int
+    title: str
+    topic_title: str
+    students: int  # who answered it at least once
+    solved: int
+    wrong_attempts: int
+
+    @property
+    def solve_rate(self) -> float:
+        return self.solved / self.students if self.students else 0.0
+
+
+@dataclass
+class TopicFigures:
+    topic_id: int
+    title: str
+    tasks: int
+    # Share of the topic's tasks solved, over every student who has answered in the course.
+    solved_share: float
+
+
+@dataclass
+class CourseFigures(ActivityChart):
+    course: Course
+    students_with_access: int
+    learners: int  # students who have answered at least one task of the course
+    active_this_week: int
+    solved_total: int
+    activity: list[tuple[date, int]]
+    topics: list[TopicFigures]
+    hardest: list[TaskFigures]
+
+
+def course_figures(*, course: Course) -> CourseFigures:
+    """The course as a whole, for moderators and staff: who studies it, how much is
+    solved per day, how far each topic got and which tasks are hardest. Students only
+    (moderators trying tasks do not count); six queries whatever the numbers."""
+    today = school_today()
+    now = timezone.now()
+    students_with_access = (
+        AccessGrant.objects.filter(
+            course=course, is_active=True, starts_at__lte=now, user__role=Role.STUDENT
+        )
+        .filter(Q(available_until__isnull=True) | Q(available_until__gt=now))
+        .values("user")
+        .distinct()
+        .count()
+    )
+    activity_rows = DailyActivity.objects.filter(course=course, user__role=Role.STUDENT)
+    active_this_week = (
+        activity_rows.filter(day__gte=today - timedelta(days=6), correct_answers__gt=0)
+        .values("user")
+        .distinct()
+        .count()
+    )
+    start = today - timedelta(days=ACTIVITY_DAYS - 1)
+    per_day = dict(
+        activity_rows.filter(day__gte=start)
+        .order_by()
+        .values("day")
+        .annotate(n=Sum("tasks_solved"))
+        .values_list("day", "n")
+    )
+    progress = TaskProgress.objects.filter(
+        course=course, task__test__isnull=True, user__role=Role.STUDENT
+    )
+    learners = progress.values("user").distinct().count()
+    per_task = {
+        row["task_id"]: row
+        for row in progress.order_by()
+        .values("task_id")
+        .annotate(
+            students=Count("id"),
+            solved=Count("id", filter=Q(solved_at__isnull=False)),
+            wrong=Sum("wrong_attempts"),
+        )
+    }
+    tasks = Task.objects.filter(topic__course=course, test__isnull=True).values_list(
+        "id", "title", "topic_id", "topic__title"
+    )
+    topics: dict[int, TopicFigures] = {}
+    figures: list[TaskFigures] = []
+    solved_by_topic: dict[int, int] = {}
+    ordered = tasks.order_by("topic__position", "topic_id", "position", "id")
+    for task_id, title, topic_id, topic_title in ordered:
+        row = per_task.get(task_id, {})
+        topic = topics.setdefault(topic_id, TopicFigures(topic_id, topic_title, 0, 0.0))
+        topic.tasks += 1
+        solved_by_topic[topic_id] = solved_by_topic.get(topic_id, 0) + row.get("solved", 0)
+        figures.append(
+            TaskFigures(
+                task_id=task_id,
+                title=title,
+                topic_title=topic_title,
+                students=row.get("students", 0),
+                solved=row.get("solved", 0),
+                wrong_attempts=row.get("wrong") or 0,
+            )
+        )
+    for topic in topics.values():
+        if learners and topic.tasks:
+            topic.solved_share = solved_by_topic[topic.topic_id] / (learners * topic.tasks)
+    hardest = sorted(
+        (f for f in figures if f.students >= HARD_TASK_MIN_STUDENTS),
+        key=lambda f: (f.solve_rate, -f.wrong_attempts),
+    )[:HARD_TASKS_SHOWN]
+    return CourseFigures(
+        course=course,
+        students_with_access=students_with_access,
+        learners=learners,
+        active_this_week=active_this_week,
+        solved_total=sum(f.solved for f in figures),
+        activity=[
+            (start + timedelta(days=i), per_day.get(start + timedelta(days=i), 0))
+            for i in range(ACTIVITY_DAYS)
+        ],
+        topics=list(topics.values()),
+        hardest=hardest,
+    )

@@ -7,6 +7,7 @@ app_name = "learning"
 urlpatterns = [
     path("courses/", views.catalogue, name="catalogue"),
     path("courses/<slug:slug>/", views.course_page, name="course"),
+    path("courses/<slug:slug>/figures/", views.course_figures, name="course-figures"),
     path("courses/<slug:slug>/lessons/<int:pk>/", views.lesson_page, name="lesson"),
     path("courses/<slug:slug>/tasks/<int:pk>/", views.task_page, name="task"),
     path("courses/<slug:slug>/tests/<int:pk>/", views.test_page, name="test"),

@@ -300,6 +300,23 @@ STUDENTS_PER_PAGE = 30
 
 @login_required
 @require_GET
+def course_figures(request, slug: str):
+    """The course as a whole (students, activity, topics, hardest tasks): moderators
+    and staff only."""
+    if not is_staff_like(request.user):
+        return error_page(request, PermissionDenied(_("Only moderators see course figures.")))
+    course = get_object_or_404(Course, slug=slug)
+    figures = selectors.course_figures(course=course)
+    context = {
+        "course": course,
+        "figures": figures,
+        "min_students": selectors.HARD_TASK_MIN_STUDENTS,
+    }
+    return render(request, "learning/course_figures.html", context)
+
+
+@login_required
+@require_GET
 def students(request):
     """Moderators find a student (name, email or phone) and open their statistics."""
     if not is_staff_like(request.user):
