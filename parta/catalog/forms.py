@@ -18,6 +18,7 @@ from parta.catalog.uploads import (
     validate_cover_image,
     validate_video_upload,
 )
+from parta.common.forms import ModelChoiceField, ModelMultipleChoiceField
 from parta.common.money import CURRENCY_CHOICES, CURRENCY_EXPONENT
 
 _PRICE_RE = re.compile(r"^(\d{1,18})(?:[.,](\d*))?$")
@@ -89,7 +90,7 @@ class CourseForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("Markdown."),
     )
-    authors = forms.ModelMultipleChoiceField(
+    authors = ModelMultipleChoiceField(
         label=_("Authors"),
         queryset=Author.objects.all(),
         required=False,
@@ -193,7 +194,7 @@ class TestForm(forms.Form):
 
 class TaskForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=TITLE_MAX)
-    test = forms.ModelChoiceField(
+    test = ModelChoiceField(
         label=_("Test"),
         queryset=Test.objects.none(),
         required=False,

@@ -71,6 +71,11 @@ def parse_answer(task: Task, data: Mapping, choices: list[TaskChoice] | None = N
                     ]
                 }
             )
+        if "\x00" in raw:
+            # Never a character anyone types; PostgreSQL's JSON cannot store it either.
+            raise ValidationFailed(
+                {"answer": [_("The answer contains a character that is not allowed.")]}
+            )
         if task.kind == AnswerKind.TEXT:
             return {"text": raw}
         return {"number": str(parse_number(raw))}

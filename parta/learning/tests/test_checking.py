@@ -29,6 +29,8 @@ def test_text_needs_an_answer_and_limits_its_length():
         parse_answer(task, {})
     with pytest.raises(ValidationFailed):
         parse_answer(task, {"answer": "x" * 501})
+    with pytest.raises(ValidationFailed, match="not allowed"):
+        parse_answer(task, {"answer": "pi\x00ne"})  # PostgreSQL's JSON cannot hold it
 
 
 @pytest.mark.parametrize("raw", ["abc", "1..2", "", "   ", "NaN", "Infinity", "1e", "--1"])

@@ -1,0 +1,106 @@
+"""Every form reachable by links, as a student and as a moderator, filled with garbage:
+empty, too long, NUL bytes, wrong types, unknown choices, hidden fields tampered with.
+Whatever a user types gets a page or a clear 4xx, never a server error."""
+
+from html.parser import HTMLParser
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from parta.accounts.demo import DEMO_MODERATOR_EMAIL, DEMO_STUDENT_EMAIL
+from parta.accounts.models import User
+from parta.billing.models import Item
+from parta.common.tests.test_smoke import crawl
+
+pytestmark = pytest.mark.django_db
+
+GARBAGE = ["", " ", "x" * 5000, "\x00", "-1", "1e309", "٣", "<b>", "999999999999999999999"]
+SKIP_ACTIONS = ("/accounts/logout", "/i18n/")
+
+
+class Forms(HTMLParser):
+    """The POST forms of a page: action and fields (name -> kind and current value)."""
+
+    def __init__(self, page_url: str):
+        super().__init__()
+        self.page_url = page_url
+        self.forms: list[dict] = []
+        self._form: dict | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and attrs.get("method", "get").lower() == "post":
+            self._form = {"action": attrs.get("action") or self.page_url, "fields": {}}
+            self.forms.append(self._form)
+        elif self._form is not None and tag in ("input", "select", "textarea"):
+            name = attrs.get("name")
+            if name:
+                kind = attrs.get("type", "text") if tag == "input" else tag
+                self._form["fields"][name] = (kind, attrs.get("value", ""))
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._form = None
+
+
+def forms_on(client: Client, urls: list[str]) -> list[dict]:
+    found: dict[tuple, dict] = {}
+    for url in urls:
+        response = client.get(url)
+        if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
+            continue
+        parser = Forms(url)
+        parser.feed(response.content.decode())
+        for form in parser.forms:
+            if form["action"].startswith(SKIP_ACTIONS):
+                continue
+            found.setdefault((form["action"], tuple(sorted(form["fields"]))), form)
+    return list(found.values())
+
+
+def garbage_posts(form: dict):
+    """One post per garbage value in every visible field, then one with the hidden
+    fields tampered with too. File fields get a file that is not what they expect."""
+    fields = {n: f for n, f in form["fields"].items() if n != "csrfmiddlewaretoken"}
+    for value in [*GARBAGE, None]:
+        data = {}
+        for name, (kind, current) in fields.items():
+            if kind == "file":
+                continue
+            if kind == "hidden" and value is not None:
+                data[name] = current
+            else:
+                data[name] = value if value is not None else "\x00tampered"
+        yield data
+
+
+@pytest.mark.parametrize("who", ["student", "moderator"])
+def test_garbage_in_any_form_never_gives_a_server_error(who):
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    client = Client(raise_request_exception=False)
+    email = {"student": DEMO_STUDENT_EMAIL, "moderator": DEMO_MODERATOR_EMAIL}[who]
+    client.force_login(User.objects.get(email=email))
+    items = list(Item.objects.order_by("id").values_list("id", flat=True))
+    start = ["/", "/courses/", "/profile/", "/stats/", "/purchases/", "/balance/"]
+    start += ["/workspace/", "/students/", *(f"/item/{pk}/" for pk in items)]
+    # An open order, so the sandbox checkout page (Pay and Decline) is among the forms.
+    checkout = client.get(f"/buy/{items[-1]}/").json()["url"]
+    start.append(checkout.removeprefix("http://testserver"))
+    pages = [url for url, status in crawl(client, start).items() if status == 200]
+    forms = forms_on(client, [p for p in pages if not p.startswith("/admin/")])
+    errors = []
+    posts = 0
+    for form in forms:
+        for data in garbage_posts(form):
+            response = client.post(form["action"], data)
+            posts += 1
+            if response.status_code >= 500:
+                errors.append((form["action"], {k: v[:20] for k, v in data.items()}))
+    assert errors == []
+    # The forms really were found and filled (today: 10 for the student, 67 for the
+    # moderator, each posted 10 times).
+    actions = [form["action"] for form in forms]
+    assert len(forms) >= {"student": 8, "moderator": 50}[who], actions
+    assert any("/checkout/" in action for action in actions), actions
+    assert posts >= len(forms) * len(GARBAGE)
