@@ -175,6 +175,8 @@ class GrantSpec:
     available_until: datetime | None = None
     freeze_limit_days: int = 0
     note: str = ""
+    # Days already frozen (a course joining a plan purchase that was paused before).
+    frozen_days: int = 0
 
 
 def access_grants_create_many(specs: list[GrantSpec]) -> None:
@@ -192,6 +194,7 @@ def access_grants_create_many(specs: list[GrantSpec]) -> None:
                 starts_at=spec.starts_at,
                 available_until=spec.available_until,
                 freeze_limit_days=spec.freeze_limit_days,
+                frozen_days=spec.frozen_days,
                 reference=spec.reference,
                 note=spec.note,
             )

@@ -3,6 +3,7 @@ changes go through the services (refunds, grants), never by editing rows."""
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from parta.billing.models import (
     BalanceAccount,
@@ -20,6 +21,7 @@ from parta.billing.models import (
     Refund,
     TaxRate,
 )
+from parta.billing.services.plans import plan_courses_extend
 from parta.common.money import Money
 
 
@@ -50,6 +52,21 @@ class PlanAdmin(admin.ModelAdmin):
     list_display = ("title", "duration_days", "freeze_limit_days", "is_published")
     prepopulated_fields = {"slug": ("title",)}
     filter_horizontal = ("courses",)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Courses added to the plan reach those whose plan is running now.
+        made = plan_courses_extend(plan=form.instance)
+        if made:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(n)d access to a new course was given to running purchases of the plan.",
+                    "%(n)d accesses to new courses were given to running purchases of the plan.",
+                    made,
+                )
+                % {"n": made},
+            )
 
 
 class ItemPriceInline(admin.TabularInline):
