@@ -72,7 +72,9 @@ class DailyActivity(models.Model):
     """Per student, course and school-calendar day: correct answers and tasks solved
     for the first time. Streaks and the activity chart read these rows."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="daily_activity"
+    )
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
     correct_answers = models.PositiveIntegerField(default=0)

@@ -4,7 +4,6 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -324,8 +323,8 @@ def students(request):
             request, PermissionDenied(_("Only moderators see other students' statistics."))
         )
     search = request.GET.get("q", "")[:100]
-    page = Paginator(selectors.student_directory(search=search), STUDENTS_PER_PAGE).get_page(
-        request.GET.get("page")
+    page = selectors.student_directory(
+        search=search, page=request.GET.get("page"), per_page=STUDENTS_PER_PAGE
     )
     template = "learning/_students_table.html" if request.htmx else "learning/students.html"
     return render(request, template, {"page": page, "search": search})
