@@ -53,12 +53,29 @@ def _fill_base_course(course: Course) -> None:
     now = timezone.now()
     t1 = Topic.objects.create(course=course, position=1, title="Простейшие уравнения")
     t2 = Topic.objects.create(course=course, position=2, title="Проценты и доли")
-    Topic.objects.create(
+    t3 = Topic.objects.create(
         course=course,
         position=3,
         title="Вероятность",
         opens_at=now + timedelta(days=7),
         description="Откроется через неделю.",
+    )
+    # A topic that has not opened yet still shows what is coming (titles only).
+    Lesson.objects.create(
+        topic=t3,
+        position=1,
+        title="Классическая вероятность",
+        body="Вероятность события — число благоприятных исходов, делённое на число всех исходов.",
+    )
+    _task(
+        t3,
+        1,
+        "Монета",
+        "Монету бросают дважды. Найдите вероятность того, что оба раза выпадет орёл.",
+        AnswerKind.NUMBER,
+        "Исходов четыре, благоприятный один: 1/4 = 0,25.",
+        answer_number=Decimal("0.25"),
+        tolerance=Decimal("0.001"),
     )
     Lesson.objects.create(
         topic=t1,
