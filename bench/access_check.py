@@ -55,6 +55,10 @@ def main() -> None:
         "--students", type=int, default=1,
         help="ask about this many students in turn, each with their own token (wrk script)",
     )  # fmt: skip
+    parser.add_argument(
+        "--as-service", action="store_true",
+        help="ask with one staff token about the students (as a service would)",
+    )  # fmt: skip
     parser.add_argument("--server", choices=["gunicorn", "granian"], default="gunicorn")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -73,7 +77,7 @@ def main() -> None:
     from rest_framework.authtoken.models import Token
 
     from parta.access.models import AccessGrant, GrantSource
-    from parta.accounts.models import User
+    from parta.accounts.models import Role, User
     from parta.catalog.models import Course
 
     call_command("migrate", verbosity=0)
@@ -92,6 +96,12 @@ def main() -> None:
         Token(user=s, key=Token.generate_key()) for s in students
     )  # fmt: skip
     student, token = students[0], tokens[0].key
+    if args.as_service:
+        service = User.objects.create_user(
+            email="service@example.com", full_name="Service", role=Role.STAFF
+        )
+        token = Token.objects.create(user=service).key
+        tokens = [Token(key=token)] * len(students)
     # With several students, wrk asks about each in turn (a Lua script of ready requests).
     script = Path(tempfile.mkdtemp(prefix="parta-bench-")) / "students.lua"
     script.write_text(

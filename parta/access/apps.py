@@ -6,3 +6,6 @@ class AccessConfig(AppConfig):
     name = "parta.access"
     label = "access"
     verbose_name = _("Access")
+
+    def ready(self):
+        from parta.access import receivers  # noqa: F401 (connects the signal receivers)

@@ -178,6 +178,33 @@ class TestAccessCheckApi:
         assert by_token.json() == {"allowed": True, "until": grant.available_until.isoformat()}
         assert by_session["Content-Type"] == by_token["Content-Type"] == "application/json"
 
+    def test_a_service_asking_about_anyone_is_served_from_the_cache(
+        self, api, course, student, django_assert_num_queries
+    ):
+        moderator = ModeratorFactory()
+        service = Token.objects.create(user=StaffFactory())
+        api.credentials(HTTP_AUTHORIZATION=f"Token {service.key}")
+        for target in (student, moderator):
+            api.get(self.url(course.id, target.id))
+            with django_assert_num_queries(0):  # the target's role is cached with the answer
+                assert api.get(self.url(course.id, target.id)).json()["allowed"] is True
+
+    def test_a_role_change_or_a_deletion_is_seen_at_once(
+        self, api, course, django_capture_on_commit_callbacks
+    ):
+        moderator = ModeratorFactory()
+        service = Token.objects.create(user=StaffFactory())
+        api.credentials(HTTP_AUTHORIZATION=f"Token {service.key}")
+        url = self.url(course.id, moderator.id)
+        assert api.get(url).json()["allowed"] is True
+        moderator.role = "student"
+        with django_capture_on_commit_callbacks(execute=True):
+            moderator.save(update_fields=["role"])
+        assert api.get(url).json()["allowed"] is False
+        with django_capture_on_commit_callbacks(execute=True):
+            moderator.delete()
+        assert api.get(url).status_code == 404
+
     def test_moderator_target_is_always_allowed(self, api, course):
         moderator = ModeratorFactory()
         api.force_authenticate(UserFactory(role="staff", is_staff=True))
