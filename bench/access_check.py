@@ -9,6 +9,10 @@ runs wrk against `/bench/bare/` and `/api/v1/access/check/<course>/<user>/` (tok
 auth + lookup + cache) and prints requests/s and latency percentiles for both, as
 medians of alternating rounds. Needs wrk (apt-get install wrk).
 
+`--students 1000` asks about many students in turn, each with their own token (a wrk
+Lua script), so the figure is not that of one hot cache key; `--as-service` asks about
+them with one staff token, as a service does.
+
 `--server granian --workers 2` runs the same comparison under granian's WSGI server
 instead (pip install granian; not a dependency of Parta): a faster server shrinks the
 bare view's cost, which makes the ratio harder to reach.
