@@ -2,6 +2,7 @@
 changes go through the services (refunds, grants), never by editing rows."""
 
 from django.contrib import admin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -26,6 +27,9 @@ from parta.common.money import Money
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    # Links are https unless they say otherwise (Django 6's default, asked for now).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
     def has_add_permission(self, request, obj=None):
         return False
 
