@@ -8,13 +8,12 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from parta.access import cache as access_cache
-
-_HARMLESS_FIELDS = frozenset({"last_login", "updated_at"})
+from parta.accounts.models import user_save_invalidates
 
 
 @receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="parta-access-user-saved")
 def _user_saved(sender, instance, created, update_fields=None, **kwargs):
-    if created or (update_fields and set(update_fields) <= _HARMLESS_FIELDS):
+    if not user_save_invalidates(created=created, update_fields=update_fields):
         return
     user_id = instance.pk
     transaction.on_commit(lambda: access_cache.bump(user_id))

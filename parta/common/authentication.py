@@ -21,13 +21,11 @@ from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
+from parta.accounts.models import user_save_invalidates
 from parta.common.localcache import LocalMirror
 
 # Groups are token keys; the one key in each group is "user".
 mirror = LocalMirror("tokens")
-
-# Saving a user with only these fields changed leaves their cached copy good enough.
-_HARMLESS_FIELDS = frozenset({"last_login", "updated_at"})
 
 
 def token_cache_key(key: str) -> str:
@@ -49,7 +47,7 @@ def _token_deleted(sender, instance, **kwargs):
 
 @receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="parta-token-user-saved")
 def _token_user_saved(sender, instance, created, update_fields=None, **kwargs):
-    if created or (update_fields and set(update_fields) <= _HARMLESS_FIELDS):
+    if not user_save_invalidates(created=created, update_fields=update_fields):
         return
     keys = list(Token.objects.filter(user_id=instance.pk).values_list("key", flat=True))
     if keys:

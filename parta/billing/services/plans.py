@@ -76,11 +76,11 @@ def plan_courses_extend(*, plan: Plan) -> int:
 def _copy_running_freezes(grants: list[AccessGrant], model: dict[int, AccessGrant], now) -> None:
     """A new grant of a paused purchase is paused the same way, so unfreezing the
     purchase (which ends every running freeze of its grants) resumes it too."""
-    models = {line_id_of(grant): model[line_id_of(grant)].pk for grant in grants}
+    model_ids = {grant.pk: model[line_id_of(grant)].pk for grant in grants}
     running = {
         freeze.grant_id: freeze
         for freeze in AccessFreeze.objects.filter(
-            grant_id__in=set(models.values()), ended_at__isnull=True, ends_at__gt=now
+            grant_id__in=set(model_ids.values()), ended_at__isnull=True, ends_at__gt=now
         )
     }
     AccessFreeze.objects.bulk_create(
@@ -92,5 +92,5 @@ def _copy_running_freezes(grants: list[AccessGrant], model: dict[int, AccessGran
             created_by_id=freeze.created_by_id,
         )
         for grant in grants
-        if (freeze := running.get(models[line_id_of(grant)])) is not None
+        if (freeze := running.get(model_ids[grant.pk])) is not None
     )

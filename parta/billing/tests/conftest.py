@@ -1,6 +1,15 @@
 import pytest
 
+from parta.accounts.tests.factories import UserFactory
 from parta.billing.providers import registry
+
+
+@pytest.fixture
+def buyer(client):
+    """A signed-in student (tests that need a buyer without the client define their own)."""
+    user = UserFactory(email="buyer@example.com")
+    client.force_login(user)
+    return user
 
 
 @pytest.fixture(autouse=True)

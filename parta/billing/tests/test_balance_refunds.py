@@ -41,13 +41,6 @@ from parta.common.errors import PermissionDenied, ValidationFailed
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def buyer(client):
-    user = UserFactory(email="buyer@example.com")
-    client.force_login(user)
-    return user
-
-
 def _topup(client, amount="1000", currency="RUB") -> Order:
     response = client.post(
         reverse("billing:balance-topup"), {"amount": amount, "currency": currency}

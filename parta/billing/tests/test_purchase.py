@@ -37,13 +37,6 @@ from parta.common.errors import NotFound, ValidationFailed
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def buyer(client):
-    user = UserFactory(email="buyer@example.com")
-    client.force_login(user)
-    return user
-
-
 def test_item_page_shows_price_and_buy_button(client):
     item = CourseItemFactory(prices={"RUB": 199000, "USD": 2500})
     html = client.get(reverse("billing:item", args=[item.pk])).content.decode()

@@ -8,7 +8,6 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from parta.accounts.tests.factories import UserFactory
 from parta.billing.models import Discount, Order, OrderStatus
 from parta.billing.services.expiry import checkouts_expire
 from parta.billing.tests.factories import CourseItemFactory, DiscountFactory, PlanItemFactory
@@ -16,13 +15,6 @@ from parta.billing.tests.helpers import buy_json, pay
 from parta.common.testing.queries import count_queries
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def buyer(client):
-    user = UserFactory()
-    client.force_login(user)
-    return user
 
 
 def _shop(client, purchases: int) -> None:

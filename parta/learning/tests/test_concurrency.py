@@ -1,14 +1,13 @@
 """Answers arriving at the same time, on PostgreSQL (real row locks)."""
 
-import threading
 import uuid
 
 import pytest
-from django.db import connection
 
 from parta.access.tests.factories import AccessGrantFactory
 from parta.accounts.tests.factories import UserFactory
 from parta.catalog.tests.factories import TaskFactory
+from parta.common.testing.concurrency import run_together
 from parta.learning.models import DailyActivity, Submission, TaskProgress
 from parta.learning.services import task_answer_submit
 
@@ -16,23 +15,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def _run_together(count: int, work) -> list:
-    barrier = threading.Barrier(count)
-    results, errors = [], []
-
-    def runner(i):
-        try:
-            barrier.wait(timeout=10)
-            results.append(work(i))
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    results, errors = run_together(count, work, timeout=30)
     assert not errors, errors
     return results
 
