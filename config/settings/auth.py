@@ -30,10 +30,13 @@ ACCOUNT_FORMS = {
     "login": "parta.accounts.login_forms.PasswordLoginForm",
     "request_login_code": "parta.accounts.login_forms.LimitedRequestLoginCodeForm",
     "reset_password": "parta.accounts.login_forms.StaffResetPasswordForm",
+    "reset_password_from_key": "parta.accounts.login_forms.StaffResetPasswordKeyForm",
 }
 # "Send the code again" on the code page (twice per code request); each resend counts
 # as a code request below.
 ACCOUNT_LOGIN_BY_CODE_SUPPORTS_RESEND = True
+# Likewise on the sign-up code page (allauth allows one a 10 seconds per address).
+ACCOUNT_EMAIL_VERIFICATION_SUPPORTS_RESEND = True
 ACCOUNT_RATE_LIMITS = {
     # Code requests and wrong passwords are limited by parta.accounts.signin_limits (the
     # PARTA_* settings below), which can say how long to wait and never lets a stranger

@@ -1,6 +1,12 @@
 # Kept apart from parta.accounts.forms: allauth imports that module (the sign-up form
 # class) while loading its own forms, so importing allauth's forms there is circular.
-from allauth.account.forms import LoginForm, PasswordField, RequestLoginCodeForm, ResetPasswordForm
+from allauth.account.forms import (
+    LoginForm,
+    PasswordField,
+    RequestLoginCodeForm,
+    ResetPasswordForm,
+    ResetPasswordKeyForm,
+)
 from allauth.core import context
 from allauth.utils import set_form_field_order
 from django import forms
@@ -50,6 +56,21 @@ class StaffResetPasswordForm(ResetPasswordForm):
         email = super().clean_email()
         self.users = [user for user in self.users if user.role != Role.STUDENT]
         return email
+
+
+class StaffResetPasswordKeyForm(ResetPasswordKeyForm):
+    """A reset link mailed to a student (before they could not get one) sets nothing."""
+
+    def clean(self):
+        if self.user is not None and self.user.role == Role.STUDENT:
+            raise forms.ValidationError(
+                _(
+                    "Students have no password: each time you sign in, a one-time code "
+                    "comes to your email."
+                ),
+                code="student",
+            )
+        return super().clean()
 
 
 class LimitedAdminLoginForm(AdminAuthenticationForm):

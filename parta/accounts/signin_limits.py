@@ -192,9 +192,15 @@ def password_attempt_check(*, email: str, ip: str) -> None:
 def password_attempt_failed(*, email: str, ip: str) -> None:
     email = (email or "").strip().lower()
     limit_hit(password_pair_limit(), email, ip)
-    email_count = limit_hit(password_email_limit(), email)
+    email_limit = password_email_limit()
+    email_count = limit_hit(email_limit, email)
     limit_hit(password_ip_limit(), ip)
-    if email and email_count == password_email_limit().amount:
+    # The staff hear of a ceiling once per window, however long the guessing goes on.
+    if (
+        email
+        and email_count >= email_limit.amount
+        and cache.add(_key(email_limit, "notified", email), 1, timeout=email_limit.window)
+    ):
         from parta.accounts.services import signin_lock_notify
 
         signin_lock_notify(email=email, ip=ip, kind="password")
@@ -266,9 +272,8 @@ def code_request_check_and_count(*, email: str, ip: str) -> None:
     """Count a request for a code (a new one or "send again"); raise SignInLimited,
     counting nothing, when one was asked for too often."""
     email = (email or "").strip().lower()
-    locked = code_locked_for(email)
-    if locked:
-        raise _code_locked_error(locked)
+    # No code is sent where none could be tried.
+    code_attempt_check(email=email, ip=ip)
     wait = max(
         limit_retry_after(code_request_email_limit(), email),
         limit_retry_after(code_request_ip_limit(), ip),

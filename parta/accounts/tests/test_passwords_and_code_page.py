@@ -169,3 +169,23 @@ def test_every_input_on_the_sign_in_pages_has_a_label():
     for name, html in pages.items():
         assert "<input" in html, name
         assert unlabelled_inputs(html) == [], name
+
+
+def test_a_reset_link_mailed_to_a_student_before_sets_nothing(client):
+    from allauth.account.forms import default_token_generator
+    from allauth.account.utils import user_pk_to_url_str
+
+    student = UserFactory(email="s@example.com")
+    key = default_token_generator.make_token(student)
+    url = reverse(
+        "account_reset_password_from_key",
+        kwargs={"uidb36": user_pk_to_url_str(student), "key": key},
+    )
+    client.cookies["django_language"] = "en"
+    form_url = client.get(url)["Location"]  # allauth moves the key into the session
+    response = client.post(
+        form_url, {"password1": "a-long-unusual-pass", "password2": "a-long-unusual-pass"}
+    )
+    assert "Students have no password" in response.content.decode()
+    student.refresh_from_db()
+    assert not student.has_usable_password()

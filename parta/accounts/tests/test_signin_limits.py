@@ -270,3 +270,39 @@ def test_sliding_window_counts_and_waits(settings):
     signin_limits.limit_hit(limit, "a")
     assert 58 <= signin_limits.limit_retry_after(limit, "a") <= 60
     assert signin_limits.limit_retry_after(limit, "b") == 0
+
+
+def test_the_staff_hear_of_a_password_ceiling_once(settings, django_capture_on_commit_callbacks):
+    settings.PARTA_PASSWORD_FAILS_PER_EMAIL = (3, 86400)
+    StaffFactory(email="owner@example.com")
+    ModeratorFactory(email="teacher@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(3):
+            signin_limits.password_attempt_failed(email="teacher@example.com", ip=f"203.0.113.{n}")
+        # More guesses in the same window (as after the oldest one left it): no new email.
+        signin_limits.password_attempt_failed(email="teacher@example.com", ip="203.0.113.9")
+    assert len(mail.outbox) == 1
+
+
+def test_no_code_is_sent_to_an_address_that_may_not_try_one(settings):
+    settings.PARTA_CODE_FAILS_PER_IP = (3, 86400)
+    UserFactory(email="s@example.com")
+    stranger = client_from(STRANGER)
+    stranger.post(REQUEST_CODE, {"email": "s@example.com"})
+    for _try in range(3):
+        stranger.post(CONFIRM_CODE, {"code": "999999"})
+    sent = len(mail.outbox)
+    refused = stranger.post(REQUEST_CODE, {"email": "s@example.com"})
+    assert "Too many wrong codes from your network" in refused.content.decode()
+    assert len(mail.outbox) == sent
+
+
+def test_counts_from_parallel_requests_are_not_lost():
+    from concurrent.futures import ThreadPoolExecutor
+
+    limit = signin_limits.Limit(name="parallel", amount=40, window=60)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda _n: signin_limits.limit_hit(limit, "x"), range(40)))
+    # All 40 were counted: the limit is reached and the next one has to wait.
+    assert signin_limits.limit_retry_after(limit, "x") > 0
+    assert signin_limits.limit_hit(limit, "x") == 41
