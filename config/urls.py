@@ -18,6 +18,7 @@ urlpatterns = [
     path("", learning_views.home, name="home"),
     path("healthz", common_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("parta.accounts.auth_urls")),
     path("accounts/", include("allauth.urls")),
     path("files/", include("parta.common.files_urls")),
     path("", include("parta.accounts.urls")),

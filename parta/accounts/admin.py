@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from parta.accounts.login_forms import LimitedAdminLoginForm
 from parta.accounts.models import User
 from parta.accounts.phone import normalize_phone
 from parta.accounts.views import registrations_xlsx_response
@@ -78,3 +79,7 @@ class UserAdmin(DjangoUserAdmin):
     @admin.display(boolean=True, description=_("Telegram"))
     def telegram_linked(self, obj: User) -> bool:
         return obj.telegram_linked
+
+
+# /admin/login/ counts wrong passwords with the moderators' form (one lock for both).
+admin.site.login_form = LimitedAdminLoginForm

@@ -1,10 +1,16 @@
-"""Writes for people: creating students and moderators, editing profiles."""
+"""Writes for people: creating students and moderators, editing profiles, telling the
+staff about locked sign-ins."""
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from parta.accounts.models import Role, User
@@ -101,3 +107,48 @@ def user_update_profile(*, user: User, full_name: str, phone: str) -> User:
     user.phone = _clean_phone(phone)
     user.save(update_fields=["full_name", "phone", "updated_at"])
     return user
+
+
+def _staff_emails() -> list[str]:
+    return list(
+        User.objects.filter(is_active=True)
+        .filter(Q(role=Role.STAFF) | Q(is_superuser=True))
+        .order_by("id")
+        .values_list("email", flat=True)
+    )
+
+
+def _send_signin_lock_email(*, email: str, ip: str, kind: str, locked_hours: int) -> None:
+    recipients = _staff_emails()
+    if not recipients:
+        return
+    context = {
+        "email": email,
+        "ip": ip,
+        "kind": kind,
+        "locked_hours": locked_hours,
+        "school_name": settings.PARTA_SCHOOL_NAME,
+    }
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string("account/email/signin_locked_subject.txt", context).strip()
+        body = render_to_string("account/email/signin_locked_message.txt", context)
+    send_mail(subject, body, None, recipients, fail_silently=True)
+
+
+@transaction.atomic
+def signin_lock_notify(*, email: str, ip: str, kind: str) -> bool:
+    """Tell the school's staff (on commit) that sign-in for ``email`` hit its ceiling of
+    wrong codes (``kind="code"``, now locked) or wrong passwords (``kind="password"``).
+    Only for an existing account: a lock on an address nobody owns protects no one and
+    would let anyone flood the staff's mailbox. Returns whether a message was queued."""
+    if not User.objects.filter(email__iexact=email).exists():
+        return False
+    if kind == "code":
+        seconds = settings.PARTA_CODE_LOCK_SECONDS
+    else:
+        seconds = settings.PARTA_PASSWORD_FAILS_PER_EMAIL[1]
+    hours = max(1, round(int(seconds) / 3600))
+    transaction.on_commit(
+        lambda: _send_signin_lock_email(email=email, ip=ip, kind=kind, locked_hours=hours)
+    )
+    return True

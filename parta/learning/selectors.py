@@ -15,6 +15,7 @@ from django.utils import timezone
 from parta.access.models import AccessGrant
 from parta.access.selectors import AccessDecision, access_check, is_staff_like
 from parta.accounts.models import Role, User
+from parta.accounts.phone import phone_search_digits
 from parta.catalog.models import Course, Lesson, SolutionVisibility, Task, Test, Topic
 from parta.common.time import school_today
 from parta.learning.models import DailyActivity, TaskProgress, TestAttempt
@@ -323,8 +324,7 @@ def student_directory(*, search: str = "", page=1, per_page: int = 30) -> Page:
             # ("анна петрова" finds "Анна Петрова"). PostgreSQL folds any letter.
             for variant in {search.lower(), search.title(), search.capitalize()} - {search}:
                 match |= Q(full_name__contains=variant)
-        digits = "".join(ch for ch in search if ch.isdigit())
-        if len(digits) >= 3:
+        for digits in phone_search_digits(search):
             match |= Q(phone__contains=digits)
         students = students.filter(match)
     # One join and GROUP BY over the activity rows (a correlated subquery per student

@@ -165,7 +165,7 @@ def test_code_requests_are_rate_limited_per_email(client):
     client.cookies["django_language"] = "en"
     fourth = request_code(client, "s@example.com")
     assert fourth.status_code == 200
-    assert "Too many" in fourth.content.decode()
+    assert "Wait" in fourth.content.decode()
     assert len(mail.outbox) == 3
 
 

@@ -119,3 +119,13 @@ def test_a_student_without_courses_is_described_to_the_moderator(client):
     html = client.get(reverse("learning:student-stats", args=[student.pk])).content.decode()
     assert "У ученика пока нет курсов и ответов." in html
     assert reverse("learning:students") in html  # the way back to the list
+
+
+@pytest.mark.parametrize(
+    "search", ["89123456789", "8 912 345-67-89", "+7 (912) 345-67-89", "8912345", "912 345"]
+)
+def test_phone_search_reads_national_formats(search):
+    # Stored like sign-up stores it; typed the way people write Russian numbers.
+    olga = UserFactory(full_name="Ольга Смирнова", phone="+79123456789")
+    UserFactory(full_name="Пётр Сидоров", phone="+79991112233")
+    assert list(student_directory(search=search).object_list) == [olga]
