@@ -18,6 +18,7 @@ from parta.billing.models import (
     LedgerEntry,
     Order,
     OrderLine,
+    OrderPurpose,
     Refund,
     RefundStatus,
 )
@@ -159,6 +160,9 @@ def entry_text(entry: LedgerEntry) -> str:
     titles = ", ".join(line.title for line in order.lines.all()) if order else ""
     number = {"id": order.pk if order else 0, "what": titles}
     if entry.kind == EntryKind.TOPUP:
+        if order and order.purpose == OrderPurpose.PURCHASE:
+            # A card payment passes through the balance on its way to the purchase.
+            return _("Paid by card, order #%(id)s") % number
         return _("Top-up, order #%(id)s") % number if order else _("Top-up")
     if entry.kind == EntryKind.SPENDING:
         if order and titles:

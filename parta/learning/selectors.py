@@ -550,25 +550,25 @@ def my_courses(*, user: User, now: datetime | None = None) -> list[MyCourse]:
     )
     if not grants:
         return []
-    mine: dict[int, MyCourse] = {}
+    by_course: dict[int, list[AccessGrant]] = {}
     for grant in grants:
-        paused = max((f.ends_at for f in grant.running_freezes), default=None)
-        entry = mine.get(grant.course_id)
-        if entry is None:
-            mine[grant.course_id] = MyCourse(
-                course=grant.course,
-                until=grant.available_until,
-                paused_until=paused,
-                tasks_total=0,
-                tasks_solved=0,
-            )
-            continue
-        if entry.until is not None and (
-            grant.available_until is None or grant.available_until > entry.until
-        ):
-            entry.until = grant.available_until
-        if paused and not (entry.paused_until and entry.paused_until > paused):
-            entry.paused_until = paused
+        by_course.setdefault(grant.course_id, []).append(grant)
+    mine: dict[int, MyCourse] = {}
+    for course_id, own in by_course.items():
+        running = [g for g in own if not g.running_freezes]
+        # Paused only when every grant of the course is paused (a second, running
+        # grant, such as one for good, keeps it open).
+        counted = running or own
+        ends = [g.available_until for g in counted]
+        mine[course_id] = MyCourse(
+            course=own[0].course,
+            until=None if None in ends else max(ends),
+            paused_until=None
+            if running
+            else max(f.ends_at for g in own for f in g.running_freezes),
+            tasks_total=0,
+            tasks_solved=0,
+        )
     ids = list(mine)
     topics = list(
         Topic.objects.filter(course_id__in=ids)
