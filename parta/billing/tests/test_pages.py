@@ -201,8 +201,8 @@ def _unlabelled_inputs(html: str) -> list[str]:
     labelled = set(re.findall(r'<label[^>]*\bfor="([^"]+)"', html))
     missing = []
     for tag in re.findall(r"<(?:input|select|textarea)\b[^>]*>", html):
-        if 'type="hidden"' in tag or "aria-label=" in tag:
-            continue
+        if 'type="hidden"' in tag:
+            continue  # every other field has a <label> (an aria-label alone is not enough)
         found = re.search(r'\bid="([^"]+)"', tag)
         if not found or found.group(1) not in labelled:
             missing.append(tag)
