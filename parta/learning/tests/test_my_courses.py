@@ -129,9 +129,12 @@ def test_catalogue_badges_owned_courses_and_lists_plans(client, learner):
     html = client.get(reverse("learning:catalogue")).content.decode()
     cards = html.split('class="card course-card')
     owned = [card for card in cards if 'data-testid="owned"' in card]
-    assert len(owned) == 1 and "Алгебра" in owned[0]
+    assert len(owned) == 1
+    assert "Алгебра" in owned[0]
     plans = [card for card in cards if 'data-testid="plan"' in card]
-    assert len(plans) == 1 and "Весь год" in plans[0] and "3\u00a0000\u00a0₽" in plans[0]
+    assert len(plans) == 1
+    assert "Весь год" in plans[0]
+    assert "3\u00a0000\u00a0₽" in plans[0]
 
 
 def _queries(client, url, **headers) -> int:
