@@ -309,3 +309,11 @@ def test_expired_pending_order_without_checkout_offers_try_again(client, buyer):
     )
     html = client.get(reverse("billing:order", args=[body["order_id"]])).content.decode()
     assert reverse("billing:order-retry", args=[body["order_id"]]) in html
+
+
+def test_too_large_a_topup_names_the_limit_in_money(client, buyer):
+    response = client.post(
+        reverse("billing:balance-topup"), {"amount": "2000000", "currency": "RUB"}, follow=True
+    )
+    text = " ".join(str(m) for m in response.context["messages"])
+    assert f"не больше чем на 1{NBSP}000{NBSP}000{NBSP}₽" in text
