@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -94,6 +95,9 @@ def purchase_unfreeze(request, pk: int):
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Access is back; the unused days were returned."))
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)  # the course page's Resume comes back to the course
     return redirect("billing:purchases")
 
 
@@ -114,6 +118,7 @@ def balance(request):
             "accounts": selectors.balances_for(user=request.user),
             "history": selectors.history_for(user=request.user),
             "currencies": settings.PARTA_CURRENCIES,
+            "default_currency": settings.PARTA_DEFAULT_CURRENCY,
             "refundable": topups_refundable,
         },
     )

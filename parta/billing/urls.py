@@ -6,6 +6,11 @@ app_name = "billing"
 
 urlpatterns = [
     path("item/<int:pk>/", views.item_page, name="item"),
+    path(
+        "item/<int:pk>/pay-from-balance/",
+        views.item_pay_from_balance,
+        name="item-pay-from-balance",
+    ),
     path("buy/<int:pk>/", views.buy_view, name="buy"),
     path("order/<int:pk>/", views.order_page, name="order"),
     path(
@@ -13,6 +18,7 @@ urlpatterns = [
         views.order_pay_from_balance,
         name="order-pay-from-balance",
     ),
+    path("order/<int:pk>/retry/", views.order_retry, name="order-retry"),
     path("sandbox/checkout/<str:session_id>/", views.sandbox_checkout, name="sandbox-checkout"),
     path("payments/webhook/<str:provider>/", views.webhook, name="webhook"),
     path("purchases/", account_views.purchases, name="purchases"),

@@ -15,12 +15,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from parta.access.selectors import is_staff_like
+from parta.billing import selectors
 from parta.billing.models import BalanceAccount, Item, Order, OrderPurpose, OrderStatus
 from parta.billing.providers import sandbox
 from parta.billing.providers.base import EventKind, InvalidWebhook
 from parta.billing.providers.registry import UnknownProvider, enabled_providers, get_provider
 from parta.billing.services.fulfilment import order_paid_from_balance
-from parta.billing.services.orders import buy
+from parta.billing.services.orders import buy, order_create
 from parta.billing.services.webhooks import webhook_receive
 from parta.common.errors import ApplicationError, error_body
 
@@ -42,11 +43,51 @@ def item_page(request, pk: int):
         raise Http404
     prices = sorted(item.prices.all(), key=lambda p: p.currency != settings.PARTA_DEFAULT_CURRENCY)
     description = item.description or (item.course or item.plan).description
+    courses = list(item.plan.courses.all()) if item.plan else [item.course]
+    owned = selectors.lifetime_course_ids(user=request.user, course_ids=[c.pk for c in courses])
     return render(
         request,
         "billing/item.html",
-        {"item": item, "prices": prices, "description": description},
+        {
+            "item": item,
+            "prices": prices,
+            "description": description,
+            "owned_for_good": [c for c in courses if c.pk in owned],
+            "balance_covers": _balance_covering(request.user, prices),
+        },
     )
+
+
+def _balance_covering(user, prices) -> list:
+    """The prices the user's balance covers now, each with the account: the item page
+    offers to pay them from the balance."""
+    if not user.is_authenticated:
+        return []
+    accounts = {a.currency: a for a in selectors.balances_for(user=user)}
+    return [
+        {"price": price, "account": accounts[price.currency]}
+        for price in prices
+        if price.currency in accounts and accounts[price.currency].available >= price.amount
+    ]
+
+
+@login_required
+@require_POST
+def item_pay_from_balance(request, pk: int):
+    """Buy the item with the balance, no card: an order paid at once from the balance."""
+    try:
+        order = order_create(
+            user=request.user,
+            item_ids=[pk],
+            currency=request.POST.get("pay_currency")
+            or request.POST.get("currency")
+            or settings.PARTA_DEFAULT_CURRENCY,
+            coupon=request.POST.get("coupon", "").strip().upper(),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("billing:item", pk=pk)
+    return order_pay_from_balance(request, order.pk)
 
 
 @require_GET
@@ -83,7 +124,7 @@ def buy_view(request, pk: int):
 def _order_for_viewer(request, pk: int) -> Order:
     order = get_object_or_404(
         Order.objects.select_related("user", "discount").prefetch_related(
-            "lines__item__course", "taxes"
+            "lines__item__course", "lines__item__plan__courses", "taxes"
         ),
         pk=pk,
     )
@@ -97,6 +138,7 @@ def _order_for_viewer(request, pk: int) -> Order:
 def order_page(request, pk: int):
     order = _order_for_viewer(request, pk)
     account = BalanceAccount.objects.filter(user=order.user, currency=order.currency).first()
+    lines = list(order.lines.all())
     can_pay_from_balance = (
         order.status == OrderStatus.PENDING
         and order.purpose == OrderPurpose.PURCHASE
@@ -110,15 +152,24 @@ def order_page(request, pk: int):
         and order.checkout_expires_at
         and order.checkout_expires_at > timezone.now()
     )
+    courses = _courses_of(lines)
+    owned = (
+        selectors.lifetime_course_ids(user=order.user, course_ids=[c.pk for c in courses])
+        if order.status == OrderStatus.PENDING
+        else set()
+    )
     return render(
         request,
         "billing/order.html",
         {
             "order": order,
-            "lines": list(order.lines.all()),
+            "lines": lines,
             "taxes": list(order.taxes.all()),
+            "courses": courses,
+            "owned_for_good": [c for c in courses if c.pk in owned],
             "can_continue": can_continue,
             "can_pay_from_balance": can_pay_from_balance,
+            "can_retry": _can_retry(order, lines, request.user) and not can_continue,
             "payment_form": _payment_form(
                 order, return_url=request.build_absolute_uri(request.path) + "?paid=1"
             ),
@@ -127,6 +178,59 @@ def order_page(request, pk: int):
             "cancelled": request.GET.get("cancelled") == "1",
         },
     )
+
+
+def _courses_of(lines) -> list:
+    """The courses an order's lines give: a course line its course, a plan line every
+    course of the plan."""
+    courses, seen = [], set()
+    for line in lines:
+        item = line.item
+        for course in item.plan.courses.all() if item.plan else [item.course]:
+            if course is not None and course.pk not in seen:
+                seen.add(course.pk)
+                courses.append(course)
+    return courses
+
+
+def _can_retry(order: Order, lines, user) -> bool:
+    """A declined, expired or abandoned purchase of one item can be tried again."""
+    return (
+        order.purpose == OrderPurpose.PURCHASE
+        and order.user_id == user.id
+        and len(lines) == 1
+        and order.status
+        in (OrderStatus.FAILED, OrderStatus.EXPIRED, OrderStatus.CANCELLED, OrderStatus.PENDING)
+        and lines[0].item.is_active
+    )
+
+
+@login_required
+@require_POST
+def order_retry(request, pk: int):
+    """Try a declined or expired purchase again: a fresh checkout for the same item,
+    currency and coupon."""
+    order = get_object_or_404(
+        Order.objects.select_related("discount").prefetch_related("lines"),
+        pk=pk,
+        user=request.user,
+        purpose=OrderPurpose.PURCHASE,
+    )
+    lines = list(order.lines.all())
+    if len(lines) != 1:
+        raise Http404
+    try:
+        checkout = buy(
+            user=request.user,
+            item_id=lines[0].item_id,
+            currency=order.currency,
+            coupon=order.discount.code if order.discount else "",
+            base_url=request.build_absolute_uri("/").rstrip("/"),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("billing:item", pk=lines[0].item_id)
+    return redirect(checkout.session.url)
 
 
 def _payment_form(order: Order, *, return_url: str) -> dict | None:

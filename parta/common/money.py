@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.utils.translation import get_language
+
 # Minor units per major unit; every currency Parta accepts must be listed.
 CURRENCY_EXPONENT = {"RUB": 2, "USD": 2, "EUR": 2, "KZT": 2}
 CURRENCY_SYMBOL = {"RUB": "₽", "USD": "$", "EUR": "€", "KZT": "₸"}
+NBSP = "\u00a0"
 CURRENCY_CHOICES = [(code, code) for code in CURRENCY_EXPONENT]
 
 
@@ -50,14 +54,30 @@ class Money:
     def is_zero(self) -> bool:
         return self.amount == 0
 
-    def format(self) -> str:
-        """ "1 990 ₽", "19.90 $": major units with a thin grouping space."""
-        exponent = CURRENCY_EXPONENT[self.currency]
-        sign = "-" if self.amount < 0 else ""
-        major, minor = divmod(abs(self.amount), 10**exponent)
-        grouped = f"{major:,}".replace(",", "\u202f")
-        text = grouped if minor == 0 else f"{grouped}.{minor:0{exponent}d}"
-        return f"{sign}{text}\u00a0{CURRENCY_SYMBOL.get(self.currency, self.currency)}"
+    def format(self, language: str | None = None) -> str:
+        """The one way money is shown, in pages, messages and API errors alike.
+        Russian (the default): "2 970 ₽", "10,50 ₽" (no-break spaces, a decimal comma);
+        English: "₽2,970", "$10.50". Whole amounts drop the minor part."""
+        return format_money(self.amount, self.currency, language=language)
 
     def __str__(self) -> str:
         return self.format()
+
+
+def format_money(amount: int, currency: str, *, language: str | None = None) -> str:
+    """``amount`` minor units of ``currency`` for a reader of ``language`` (default: the
+    active language)."""
+    if language is None:
+        language = get_language() or settings.LANGUAGE_CODE
+    exponent = CURRENCY_EXPONENT.get(currency, 2)
+    symbol = CURRENCY_SYMBOL.get(currency, currency)
+    sign = "−" if amount < 0 else ""
+    major, minor = divmod(abs(int(amount)), 10**exponent)
+    english = language.split("-")[0].lower() == "en"
+    group, point = (",", ".") if english else (NBSP, ",")
+    text = f"{major:,}".replace(",", group)
+    if minor:
+        text = f"{text}{point}{minor:0{exponent}d}"
+    if english:
+        return f"{sign}{symbol}{text}"
+    return f"{sign}{text}{NBSP}{symbol}"

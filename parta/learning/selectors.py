@@ -10,9 +10,10 @@ from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Count, F, Max, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 
-from parta.access.models import AccessGrant
+from parta.access.models import AccessFreeze, AccessGrant
 from parta.access.selectors import AccessDecision, access_check, is_staff_like
 from parta.accounts.models import Role, User
 from parta.accounts.phone import phone_search_digits
@@ -88,6 +89,8 @@ class CourseView:
     course: Course
     access: AccessDecision
     topics: list[TopicView]
+    # The pause that keeps a paying student out now (the page offers to resume it).
+    freeze: AccessFreeze | None = None
 
     @property
     def tasks_total(self) -> int:
@@ -168,7 +171,32 @@ def course_view(*, user: User, course: Course, now: datetime | None = None) -> C
                 free_lessons=[lesson for lesson in lessons if lesson.is_free_preview],
             )
         )
-    return CourseView(course=course, access=access, topics=views)
+    return CourseView(
+        course=course,
+        access=access,
+        topics=views,
+        freeze=running_freeze(user=user, course=course, access=access, now=now),
+    )
+
+
+def running_freeze(
+    *, user: User, course: Course, access: AccessDecision, now: datetime
+) -> AccessFreeze | None:
+    """The user's pause of this course that runs now, when it is what keeps them out."""
+    if access.allowed or not user.is_authenticated:
+        return None
+    return (
+        AccessFreeze.objects.filter(
+            grant__user=user,
+            grant__course=course,
+            grant__is_active=True,
+            ended_at__isnull=True,
+            starts_at__lte=now,
+            ends_at__gt=now,
+        )
+        .order_by("-ends_at")
+        .first()
+    )
 
 
 # --- Statistics --------------------------------------------------------------------
@@ -478,4 +506,120 @@ def course_figures(*, course: Course) -> CourseFigures:
         ],
         topics=list(topics.values()),
         hardest=hardest,
+    )
+
+
+# --- "My courses" on the profile and the home page ---------------------------------
+
+
+@dataclass
+class MyCourse:
+    course: Course
+    until: datetime | None  # None: for good
+    paused_until: datetime | None
+    tasks_total: int
+    tasks_solved: int
+    next_title: str = ""  # the next lesson (or task) to open; empty when all is done
+    next_url: str = ""
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.tasks_solved / self.tasks_total) if self.tasks_total else 0
+
+
+def my_courses(*, user: User, now: datetime | None = None) -> list[MyCourse]:
+    """The courses a student owns now, with progress and the next lesson to open. Five
+    queries whatever the number of courses, topics and tasks."""
+    if not user.is_authenticated or is_staff_like(user):
+        return []
+    now = now or timezone.now()
+    grants = list(
+        AccessGrant.objects.filter(user=user, is_active=True, course__is_published=True)
+        .filter(Q(available_until__isnull=True) | Q(available_until__gt=now))
+        .select_related("course")
+        .prefetch_related(
+            Prefetch(
+                "freezes",
+                queryset=AccessFreeze.objects.filter(
+                    ended_at__isnull=True, starts_at__lte=now, ends_at__gt=now
+                ),
+                to_attr="running_freezes",
+            )
+        )
+        .order_by("course__position", "course_id", "starts_at")
+    )
+    if not grants:
+        return []
+    by_course: dict[int, list[AccessGrant]] = {}
+    for grant in grants:
+        by_course.setdefault(grant.course_id, []).append(grant)
+    mine: dict[int, MyCourse] = {}
+    for course_id, own in by_course.items():
+        running = [g for g in own if not g.running_freezes]
+        # Paused only when every grant of the course is paused (a second, running
+        # grant, such as one for good, keeps it open).
+        counted = running or own
+        ends = [g.available_until for g in counted]
+        mine[course_id] = MyCourse(
+            course=own[0].course,
+            until=None if None in ends else max(ends),
+            paused_until=None
+            if running
+            else max(f.ends_at for g in own for f in g.running_freezes),
+            tasks_total=0,
+            tasks_solved=0,
+        )
+    ids = list(mine)
+    topics = list(
+        Topic.objects.filter(course_id__in=ids)
+        .order_by("course_id", "position", "id")
+        .values_list("id", "course_id", "opens_at")
+    )
+    tasks_by_topic: dict[int, list[tuple[int, str]]] = {}
+    for task_id, topic_id, title in (
+        Task.objects.filter(topic__course_id__in=ids, test__isnull=True)
+        .order_by("position", "id")
+        .values_list("id", "topic_id", "title")
+    ):
+        tasks_by_topic.setdefault(topic_id, []).append((task_id, title))
+    solved = set(
+        TaskProgress.objects.filter(
+            user=user, course_id__in=ids, solved_at__isnull=False
+        ).values_list("task_id", flat=True)
+    )
+    lessons_by_topic: dict[int, tuple[int, str]] = {}
+    for lesson_id, topic_id, title in (
+        Lesson.objects.filter(topic__course_id__in=ids)
+        .order_by("position", "id")
+        .values_list("id", "topic_id", "title")
+    ):
+        lessons_by_topic.setdefault(topic_id, (lesson_id, title))
+    for topic_id, course_id, opens_at in topics:
+        entry = mine[course_id]
+        tasks = tasks_by_topic.get(topic_id, [])
+        entry.tasks_total += len(tasks)
+        entry.tasks_solved += sum(1 for task_id, _title in tasks if task_id in solved)
+        is_open = opens_at is None or opens_at <= now
+        if entry.next_url or not is_open or all(task_id in solved for task_id, _t in tasks):
+            continue
+        # The first open topic with work left: its first lesson, else its first task.
+        slug = entry.course.slug
+        if topic_id in lessons_by_topic:
+            lesson_id, entry.next_title = lessons_by_topic[topic_id]
+            entry.next_url = reverse("learning:lesson", args=[slug, lesson_id])
+        else:
+            task_id, entry.next_title = next(t for t in tasks if t[0] not in solved)
+            entry.next_url = reverse("learning:task", args=[slug, task_id])
+    return list(mine.values())
+
+
+def owned_course_ids(*, user: User, now: datetime | None = None) -> set[int]:
+    """The courses a student has access to bought or granted (the catalogue's badge)."""
+    if not user.is_authenticated:
+        return set()
+    now = now or timezone.now()
+    return set(
+        AccessGrant.objects.filter(user=user, is_active=True)
+        .filter(Q(available_until__isnull=True) | Q(available_until__gt=now))
+        .values_list("course_id", flat=True)
     )

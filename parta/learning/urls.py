@@ -18,6 +18,7 @@ urlpatterns = [
         name="test-answer",
     ),
     path("courses/<slug:slug>/tests/<int:pk>/submit/", views.test_submit, name="test-submit"),
+    path("my-courses/", views.my_courses, name="my-courses"),
     path("stats/", views.my_stats, name="my-stats"),
     path("students/", views.students, name="students"),
     path("students/<int:user_id>/stats/", views.student_stats, name="student-stats"),

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from parta.access.selectors import is_staff_like
 from parta.accounts.models import User
+from parta.billing.selectors import plans_on_sale
 from parta.catalog.models import Course, Lesson, Task, Test
 from parta.common.errors import ApplicationError, PermissionDenied
 from parta.common.files import signed_file_url
@@ -38,15 +39,40 @@ def _course_or_404(request, slug: str) -> Course:
 
 @require_GET
 def home(request):
-    """The school's front page: what it offers and its courses."""
+    """The school's front page: what it offers and its courses; a signed-in student's
+    own courses first."""
     courses = selectors.course_list(user=request.user)
-    return render(request, "common/home.html", {"courses": courses})
+    return render(
+        request,
+        "common/home.html",
+        {
+            "courses": courses,
+            "my_courses": selectors.my_courses(user=request.user),
+            "owned": selectors.owned_course_ids(user=request.user),
+        },
+    )
 
 
 @require_GET
 def catalogue(request):
     courses = selectors.course_list(user=request.user)
-    return render(request, "learning/catalogue.html", {"courses": courses})
+    return render(
+        request,
+        "learning/catalogue.html",
+        {
+            "courses": courses,
+            "owned": selectors.owned_course_ids(user=request.user),
+            "plans": plans_on_sale(),
+        },
+    )
+
+
+@login_required
+@require_GET
+def my_courses(request):
+    """The student's courses with progress and the next lesson (the profile loads it)."""
+    template = "learning/_my_courses.html" if request.htmx else "learning/my_courses.html"
+    return render(request, template, {"my_courses": selectors.my_courses(user=request.user)})
 
 
 def _url_maker(name: str, slug: str):

@@ -27,6 +27,7 @@ from parta.billing.services.ledger import Line, ledger_post, ledger_post_lines
 from parta.billing.services.orders import discount_release, order_create
 from parta.common.db import insert_unless_exists
 from parta.common.errors import ApplicationError
+from parta.common.money import CURRENCY_EXPONENT, format_money
 
 
 class PaymentMismatch(ApplicationError):
@@ -152,8 +153,12 @@ def order_paid(
         return False
     if amount is not None and (amount != order.total or currency.upper() != order.currency):
         raise PaymentMismatch(
-            _("The payment (%(amount)s %(currency)s) does not match the order.")
-            % {"amount": amount, "currency": currency}
+            _("The payment (%(amount)s) does not match the order.")
+            % {
+                "amount": format_money(amount, currency.upper())
+                if currency.upper() in CURRENCY_EXPONENT
+                else f"{amount} {currency}"
+            }
         )
     if order.status in (OrderStatus.EXPIRED, OrderStatus.FAILED) and order.discount_id:
         # The coupon use was given back when it failed; take it again.

@@ -36,7 +36,7 @@ from parta.billing.providers.base import (
 from parta.billing.providers.registry import default_provider, get_provider
 from parta.billing.totals import TaxSpec, compute_totals
 from parta.common.errors import ApplicationError, Conflict, NotFound, ValidationFailed
-from parta.common.money import CURRENCY_EXPONENT, Money
+from parta.common.money import CURRENCY_EXPONENT, Money, format_money
 
 MAX_TOPUP_MAJOR_UNITS = 1_000_000
 
@@ -191,8 +191,15 @@ def topup_create(*, user: User, amount: int, currency: str, provider: str = "") 
     currency = _currency(currency)
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
         raise ValidationFailed({"amount": [_("Top up by a positive amount.")]})
-    if amount > MAX_TOPUP_MAJOR_UNITS * 10 ** CURRENCY_EXPONENT[currency]:
-        raise ValidationFailed({"amount": [_("That is more than one top-up may be.")]})
+    most = MAX_TOPUP_MAJOR_UNITS * 10 ** CURRENCY_EXPONENT[currency]
+    if amount > most:
+        raise ValidationFailed(
+            {
+                "amount": [
+                    _("One top-up is at most %(most)s.") % {"most": format_money(most, currency)}
+                ]
+            }
+        )
     return Order.objects.create(
         purpose=OrderPurpose.TOPUP,
         user=user,

@@ -39,6 +39,7 @@ from parta.billing.providers.registry import get_provider
 from parta.billing.services.ledger import hold_capture, hold_place, hold_release, ledger_post
 from parta.billing.totals import prorated_refund
 from parta.common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from parta.common.money import format_money
 from parta.common.time import school_day
 
 _LINE_REFERENCE = re.compile(r"^order-line:(\d+)(?::course:\d+)?$")
@@ -282,7 +283,7 @@ def refund_topup(*, entry: LedgerEntry, amount: int, requested_by: User) -> Refu
                 {
                     "amount": [
                         _("At most %(left)s of this top-up can still be refunded.")
-                        % {"left": left}
+                        % {"left": format_money(left, entry.account.currency)}
                     ]
                 }
             )

@@ -57,7 +57,7 @@ def test_topup_through_the_provider_fills_the_balance(client, buyer):
     entry = LedgerEntry.objects.get()
     assert (entry.kind, entry.amount, entry.balance_after) == ("topup", 150050, 150050)
     page = client.get(reverse("billing:balance")).content.decode()
-    assert "1\u202f500.50\u00a0₽" in page
+    assert "1\u00a0500,50\u00a0₽" in page
 
 
 @pytest.mark.parametrize("amount", ["0", "-5", "abc", "", "1.234"])

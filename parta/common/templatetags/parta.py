@@ -1,7 +1,7 @@
 from django import template
 
 from parta.common.markdown import render_markdown
-from parta.common.money import Money
+from parta.common.money import format_money
 
 register = template.Library()
 
@@ -13,7 +13,8 @@ def markdown_filter(text: str):
 
 @register.filter
 def money(amount: int, currency: str) -> str:
-    return Money(int(amount), currency).format()
+    """Minor units as money in the reader's language: {{ order.total|money:order.currency }}."""
+    return format_money(int(amount), currency)
 
 
 @register.filter
