@@ -252,6 +252,7 @@ class TaskAnswerApi(APIView):
                 "max_length": _lazy("client_key must be at most 64 characters."),
                 "min_length": _lazy("client_key must not be empty."),
                 "blank": _lazy("client_key must not be empty."),
+                "null": _lazy("client_key must not be empty."),
             },
         )
 

@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models import Count, F, Max, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.formats import date_format, number_format
+from django.utils.formats import number_format
 from django.utils.translation import pgettext
 
 from parta.access.models import AccessGrant
@@ -247,6 +247,32 @@ class LastSolved:
     solved_at: datetime
 
 
+def _chart_months() -> list[str]:
+    # Short month names as they stand after a day number (Russian: genitive, "9 мая").
+    return [
+        pgettext("month after a day, short", "Jan"),
+        pgettext("month after a day, short", "Feb"),
+        pgettext("month after a day, short", "Mar"),
+        pgettext("month after a day, short", "Apr"),
+        pgettext("month after a day, short", "May"),
+        pgettext("month after a day, short", "Jun"),
+        pgettext("month after a day, short", "Jul"),
+        pgettext("month after a day, short", "Aug"),
+        pgettext("month after a day, short", "Sep"),
+        pgettext("month after a day, short", "Oct"),
+        pgettext("month after a day, short", "Nov"),
+        pgettext("month after a day, short", "Dec"),
+    ]
+
+
+def chart_day(day: date) -> str:
+    """A day on a chart axis: "3 дек" in Russian, "Dec 3" in English."""
+    return pgettext("chart day label: month and day", "%(month)s %(day)d") % {
+        "month": _chart_months()[day.month - 1],
+        "day": day.day,
+    }
+
+
 class ActivityChart:
     """Labels and values for the tasks-solved-per-day chart, from ``activity``:
     (day, tasks solved that day) for the last ACTIVITY_DAYS days, oldest first."""
@@ -256,8 +282,7 @@ class ActivityChart:
     @property
     def activity_labels(self) -> list[str]:
         # "3 дек" / "Dec 3" in the viewer's language; the API keeps ISO dates.
-        fmt = pgettext("chart day label, a date format", "M j")
-        return [date_format(day, fmt) for day, _count in self.activity]
+        return [chart_day(day) for day, _count in self.activity]
 
     @property
     def activity_values(self) -> list[int]:
