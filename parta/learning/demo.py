@@ -211,12 +211,13 @@ def _fill_advanced_course(course: Course) -> None:
 
 def _history(student, course: Course) -> None:
     """Three weeks of answers, with the last five days in a row, so the chart and the
-    streak show something."""
+    streak show something. The first topic is solved; the second is left to do, so the
+    student finds tasks waiting for an answer."""
     if Submission.objects.filter(user=student, course=course).exists():
         return
     tasks = list(
-        Task.objects.filter(topic__course=course, test__isnull=True).order_by(
-            "topic__position", "position"
+        Task.objects.filter(topic__course=course, topic__position=1, test__isnull=True).order_by(
+            "position"
         )
     )
     today = school_today()
