@@ -209,6 +209,16 @@ def _fill_advanced_course(course: Course) -> None:
     )
 
 
+def _right_answer(task: Task) -> dict:
+    """A correct answer as the checker stores it, so solved tasks show what was accepted."""
+    if task.kind == AnswerKind.NUMBER:
+        return {"number": str(task.answer_number)}
+    if task.kind == AnswerKind.TEXT:
+        return {"text": task.answer_text.splitlines()[0]}
+    right = sorted(c.id for c in task.choices.all() if c.is_correct)
+    return {"choice": right[0]} if task.kind == AnswerKind.SINGLE else {"choices": right}
+
+
 def _history(student, course: Course) -> None:
     """Three weeks of answers, with the last five days in a row, so the chart and the
     streak show something. The first topic is solved; the second is left to do, so the
@@ -245,7 +255,7 @@ def _history(student, course: Course) -> None:
             user=student,
             task=task,
             course=course,
-            answer={"demo": True},
+            answer=_right_answer(task),
             is_correct=True,
             points=task.points,
             created_at=moment,

@@ -102,7 +102,7 @@ def lesson_page(request, slug: str, pk: int):
     )
 
 
-def _typed(task: Task, post) -> dict:
+def _typed(post) -> dict:
     """What the student sent, to keep in the form after a wrong or unreadable answer."""
     if post is None:
         return {}
@@ -175,7 +175,7 @@ def task_page(request, slug: str, pk: int):
         except ApplicationError as exc:  # unreadable answer, or a task of a test
             error, status = exc.message, exc.status_code
         if error or (result is not None and not result.is_correct):
-            typed = _typed(task, request.POST)
+            typed = _typed(request.POST)
     context = _task_context(request, course, task, result=result, error=error, typed=typed)
     template = "learning/_answer_block.html" if request.htmx else "learning/task.html"
     return render(request, template, context, status=status)
