@@ -1,11 +1,10 @@
 """Learning API: the catalogue with what each user may open, answers, statistics."""
 
-import uuid
-
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -14,10 +13,14 @@ from rest_framework.views import APIView
 
 from parta.access.selectors import access_check, accessible_course_ids, is_staff_like
 from parta.accounts.models import User
-from parta.catalog.models import Course, Lesson, Task, Topic
+from parta.catalog.models import Course, Lesson, Task, TaskChoice, Topic
 from parta.common.errors import NotFound, PermissionDenied
 from parta.learning import selectors
+from parta.learning.models import TaskProgress
 from parta.learning.services import task_answer_submit
+
+# Printable ASCII, 1-64 characters: what a UUID, a ULID or a counter looks like.
+CLIENT_KEY_PATTERN = r"^[ -~]{1,64}$"
 
 
 class _LessonOut(serializers.Serializer):
@@ -37,6 +40,31 @@ class _TopicOut(serializers.Serializer):
     lessons = _LessonOut(many=True)
 
 
+class _ChoiceOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+
+
+class _TaskOut(serializers.Serializer):
+    id = serializers.IntegerField(help_text="Answer it at POST /api/v1/tasks/{id}/answer/.")
+    title = serializers.CharField()
+    kind = serializers.ChoiceField(
+        choices=["text", "number", "single", "multiple"],
+        help_text='"text" and "number": send "answer"; "single": send "choice" (one id); '
+        '"multiple": send "choices" (a list of ids).',
+    )
+    points = serializers.IntegerField()
+    choices = _ChoiceOut(many=True, help_text="Empty for text and number tasks.")
+    solved = serializers.BooleanField()
+
+
+class _TopicDetailOut(_TopicOut):
+    tasks = _TaskOut(
+        many=True,
+        help_text="The topic's tasks, listed only when this user may study the topic now.",
+    )
+
+
 class _PriceOut(serializers.Serializer):
     amount = serializers.IntegerField(help_text="Minor units (kopecks, cents).")
     currency = serializers.CharField()
@@ -52,6 +80,10 @@ class CourseOut(serializers.Serializer):
     authors = serializers.ListField(child=serializers.CharField())
     has_access = serializers.BooleanField()
     topics = _TopicOut(many=True)
+
+
+class CourseDetailOut(CourseOut):
+    topics = _TopicDetailOut(many=True)
 
 
 def _courses_queryset():
@@ -73,13 +105,35 @@ def _courses_queryset():
     )
 
 
-def _course_data(course: Course, *, has_access: bool, staff: bool, now) -> dict:
+def _course_data(
+    course: Course, *, has_access: bool, staff: bool, now, solved: set[int] | None = None
+) -> dict:
+    """``solved`` is given for the detail view: then each topic lists its tasks (to the
+    users who may study it), without the answer key."""
     topics = []
     for topic in course.topics.all():
         is_open = topic.is_open(now)
         may_study = has_access and (is_open or staff)
+        extra = {}
+        if solved is not None:
+            extra["tasks"] = (
+                [
+                    {
+                        "id": task.id,
+                        "title": task.title,
+                        "kind": task.kind,
+                        "points": task.points,
+                        "choices": [{"id": c.id, "text": c.text} for c in task.choices.all()],
+                        "solved": task.id in solved,
+                    }
+                    for task in topic.tasks.all()
+                ]
+                if may_study
+                else []
+            )
         topics.append(
             {
+                **extra,
                 "id": topic.id,
                 "title": topic.title,
                 "position": topic.position,
@@ -131,20 +185,44 @@ class CourseListApi(APIView):
 
 
 class CourseDetailApi(APIView):
+    """One course; to users who may study a topic, its tasks (id, kind, points and the
+    choices to pick from, never the key), so an API client knows what to answer."""
+
     permission_classes = [AllowAny]
 
-    @extend_schema(responses=CourseOut, operation_id="courses_retrieve")
+    @extend_schema(responses=CourseDetailOut, operation_id="courses_retrieve")
     def get(self, request, slug: str):
         staff = is_staff_like(request.user)
-        qs = _courses_queryset()
+        qs = _courses_queryset().prefetch_related(
+            Prefetch(
+                "topics__tasks",
+                queryset=Task.objects.filter(test__isnull=True)
+                .only("id", "topic_id", "title", "position", "kind", "points")
+                .prefetch_related(
+                    Prefetch(
+                        "choices",
+                        queryset=TaskChoice.objects.only("id", "task_id", "text", "position"),
+                    )
+                ),
+            )
+        )
         if not staff:
             qs = qs.filter(is_published=True)
         course = qs.filter(slug=slug).first()
         if course is None:
             raise NotFound(_("No such course."))
         decision = access_check(user=request.user, course_id=course.id)
-        data = _course_data(course, has_access=decision.allowed, staff=staff, now=timezone.now())
-        return Response(CourseOut(data).data)
+        solved: set[int] = set()
+        if decision.allowed and request.user.is_authenticated:
+            solved = set(
+                TaskProgress.objects.filter(
+                    user=request.user, course=course, solved_at__isnull=False
+                ).values_list("task_id", flat=True)
+            )
+        data = _course_data(
+            course, has_access=decision.allowed, staff=staff, now=timezone.now(), solved=solved
+        )
+        return Response(CourseDetailOut(data).data)
 
 
 class TaskAnswerApi(APIView):
@@ -156,8 +234,26 @@ class TaskAnswerApi(APIView):
         answer = serializers.CharField(required=False, allow_blank=True, max_length=500)
         choice = serializers.IntegerField(required=False)
         choices = serializers.ListField(child=serializers.IntegerField(), required=False)
-        client_key = serializers.UUIDField(
-            required=False, help_text="Send the same key to retry safely: recorded once."
+        client_key = serializers.RegexField(
+            CLIENT_KEY_PATTERN,
+            required=False,
+            max_length=64,
+            min_length=1,
+            trim_whitespace=False,
+            help_text="Any string of 1-64 printable ASCII characters that you choose per "
+            "answer (a UUID does): resending the same key retries safely and is recorded "
+            "once. A key belongs to one task: reused on another task it is refused with "
+            "409.",
+            error_messages={
+                "invalid": _lazy(
+                    "client_key must be 1-64 printable ASCII characters "
+                    "(letters, digits, punctuation or spaces), for example a UUID."
+                ),
+                "max_length": _lazy("client_key must be at most 64 characters."),
+                "min_length": _lazy("client_key must not be empty."),
+                "blank": _lazy("client_key must not be empty."),
+                "null": _lazy("client_key must not be empty."),
+            },
         )
 
     @extend_schema_serializer(component_name="TaskAnswerOutput")
@@ -179,7 +275,7 @@ class TaskAnswerApi(APIView):
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
-        client_key: uuid.UUID | None = data.pop("client_key", None)
+        client_key: str | None = data.pop("client_key", None)
         result = task_answer_submit(user=request.user, task=task, data=data, client_key=client_key)
         visible = selectors.solution_visible(
             task=task, progress=result.progress, staff=is_staff_like(request.user)
@@ -229,7 +325,11 @@ def _stats_data(user: User, course: Course) -> dict:
 class MyStatsApi(APIView):
     @extend_schema(responses=StatsOut, operation_id="my_stats")
     def get(self, request, course_id: int):
-        course = get_object_or_404(Course, pk=course_id)
+        # Drafts are not there for students: 404, as on the pages.
+        qs = Course.objects.all()
+        if not is_staff_like(request.user):
+            qs = qs.filter(is_published=True)
+        course = get_object_or_404(qs, pk=course_id)
         return Response(StatsOut(_stats_data(request.user, course)).data)
 
 

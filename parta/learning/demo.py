@@ -209,14 +209,25 @@ def _fill_advanced_course(course: Course) -> None:
     )
 
 
+def _right_answer(task: Task) -> dict:
+    """A correct answer as the checker stores it, so solved tasks show what was accepted."""
+    if task.kind == AnswerKind.NUMBER:
+        return {"number": str(task.answer_number)}
+    if task.kind == AnswerKind.TEXT:
+        return {"text": task.answer_text.splitlines()[0]}
+    right = sorted(c.id for c in task.choices.all() if c.is_correct)
+    return {"choice": right[0]} if task.kind == AnswerKind.SINGLE else {"choices": right}
+
+
 def _history(student, course: Course) -> None:
     """Three weeks of answers, with the last five days in a row, so the chart and the
-    streak show something."""
+    streak show something. The first topic is solved; the second is left to do, so the
+    student finds tasks waiting for an answer."""
     if Submission.objects.filter(user=student, course=course).exists():
         return
     tasks = list(
-        Task.objects.filter(topic__course=course, test__isnull=True).order_by(
-            "topic__position", "position"
+        Task.objects.filter(topic__course=course, topic__position=1, test__isnull=True).order_by(
+            "position"
         )
     )
     today = school_today()
@@ -244,7 +255,7 @@ def _history(student, course: Course) -> None:
             user=student,
             task=task,
             course=course,
-            answer={"demo": True},
+            answer=_right_answer(task),
             is_correct=True,
             points=task.points,
             created_at=moment,

@@ -18,8 +18,10 @@ class Submission(models.Model):
     answer = models.JSONField(_("answer"))
     is_correct = models.BooleanField(_("correct"))
     points = models.PositiveSmallIntegerField(_("points"), default=0)
-    # Sent by the page with each answer; a resent form is recognised, not recorded twice.
-    client_key = models.UUIDField(null=True, blank=True, editable=False)
+    # Sent by the page (or an API client) with each answer: a resent form is recognised,
+    # not recorded twice. Any short string the client chooses (1-64 printable characters).
+    # NULL, not "", for "no key": the unique constraint below skips it.
+    client_key = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
     created_at = models.DateTimeField(_("answered at"), db_index=True)
 
     class Meta:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from functools import cached_property
 
 from django.core.paginator import Page, Paginator
@@ -12,14 +13,25 @@ from django.db.models import Count, F, Max, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import pgettext
 
 from parta.access.models import AccessFreeze, AccessGrant
 from parta.access.selectors import AccessDecision, access_check, is_staff_like
 from parta.accounts.models import Role, User
 from parta.accounts.phone import phone_search_digits
-from parta.catalog.models import Course, Lesson, SolutionVisibility, Task, Test, Topic
+from parta.catalog.models import (
+    AnswerKind,
+    Course,
+    Lesson,
+    SolutionVisibility,
+    Task,
+    TaskChoice,
+    Test,
+    Topic,
+)
 from parta.common.time import school_today
-from parta.learning.models import DailyActivity, TaskProgress, TestAttempt
+from parta.learning.models import DailyActivity, Submission, TaskProgress, TestAttempt
 
 ACTIVITY_DAYS = 90
 
@@ -40,6 +52,61 @@ def solution_visible(*, task: Task, progress: TaskProgress | None, staff: bool =
         attempts = progress.attempts if progress else 0
         return solved or attempts >= task.solution_after_attempts
     return False
+
+
+def _number_text(value) -> str:
+    number = Decimal(str(value)).normalize()
+    return number_format(Decimal(format(number, "f")))
+
+
+def answer_text(*, answer: dict | None, choices: list[TaskChoice]) -> str:
+    """A stored answer as the student reads it: the text, the number or the options."""
+    if not answer:
+        return ""
+    if "text" in answer:
+        return str(answer["text"])
+    if "number" in answer:
+        return _number_text(answer["number"])
+    by_id = {choice.id: choice.text for choice in choices}
+    ids = [answer["choice"]] if "choice" in answer else list(answer.get("choices", []))
+    return "; ".join(by_id.get(choice_id, "?") for choice_id in ids)
+
+
+def correct_answer_text(*, task: Task, choices: list[TaskChoice]) -> str:
+    """The key as a person reads it. Only for pages that already decided the rule lets
+    this student see it (see ``attempt_solution_visible``)."""
+    if task.kind == AnswerKind.TEXT:
+        return next((line.strip() for line in task.answer_text.splitlines() if line.strip()), "")
+    if task.kind == AnswerKind.NUMBER:
+        if task.answer_number is None:
+            return ""
+        text = _number_text(task.answer_number)
+        if task.tolerance:
+            text += " ± " + _number_text(task.tolerance)
+        return text
+    return "; ".join(choice.text for choice in choices if choice.is_correct)
+
+
+def accepted_answer(*, user: User, task: Task, choices: list[TaskChoice]) -> str:
+    """The answer that solved the task (the first correct one), as the student wrote it."""
+    first = (
+        Submission.objects.filter(user=user, task=task, is_correct=True)
+        .order_by("created_at", "id")
+        .only("answer")
+        .first()
+    )
+    return answer_text(answer=first.answer, choices=choices) if first else ""
+
+
+def attempt_key_visible(*, task: Task, attempt: TestAttempt | None, staff: bool = False) -> bool:
+    """The correct answer of a test task is shown on the same terms as its solution,
+    except that it needs no written solution: after submission, unless the rule says
+    "never"."""
+    if staff:
+        return True
+    if attempt is None or not attempt.is_submitted:
+        return False
+    return task.solution_visibility != SolutionVisibility.NEVER
 
 
 def attempt_solution_visible(
@@ -209,6 +276,32 @@ class LastSolved:
     solved_at: datetime
 
 
+def _chart_months() -> list[str]:
+    # Short month names as they stand after a day number (Russian: genitive, "9 мая").
+    return [
+        pgettext("month after a day, short", "Jan"),
+        pgettext("month after a day, short", "Feb"),
+        pgettext("month after a day, short", "Mar"),
+        pgettext("month after a day, short", "Apr"),
+        pgettext("month after a day, short", "May"),
+        pgettext("month after a day, short", "Jun"),
+        pgettext("month after a day, short", "Jul"),
+        pgettext("month after a day, short", "Aug"),
+        pgettext("month after a day, short", "Sep"),
+        pgettext("month after a day, short", "Oct"),
+        pgettext("month after a day, short", "Nov"),
+        pgettext("month after a day, short", "Dec"),
+    ]
+
+
+def chart_day(day: date) -> str:
+    """A day on a chart axis: "3 дек" in Russian, "Dec 3" in English."""
+    return pgettext("chart day label: month and day", "%(month)s %(day)d") % {
+        "month": _chart_months()[day.month - 1],
+        "day": day.day,
+    }
+
+
 class ActivityChart:
     """Labels and values for the tasks-solved-per-day chart, from ``activity``:
     (day, tasks solved that day) for the last ACTIVITY_DAYS days, oldest first."""
@@ -217,7 +310,8 @@ class ActivityChart:
 
     @property
     def activity_labels(self) -> list[str]:
-        return [day.isoformat() for day, _count in self.activity]
+        # "3 дек" / "Dec 3" in the viewer's language; the API keeps ISO dates.
+        return [chart_day(day) for day, _count in self.activity]
 
     @property
     def activity_values(self) -> list[int]:

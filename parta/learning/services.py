@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -67,10 +66,11 @@ def _record_day(*, user_id: int, course_id: int, day, correct: bool, solved: boo
 
 @transaction.atomic
 def task_answer_submit(
-    *, user: User, task: Task, data, client_key: uuid.UUID | None = None
+    *, user: User, task: Task, data, client_key: str | None = None
 ) -> AnswerResult:
     """Check and record an answer to a standalone task. A repeated ``client_key``
-    (a resent form) returns the first result and records nothing new."""
+    (a resent form) returns the first result and records nothing new; a key already
+    used on another task is refused, so a replay never speaks of another task."""
     if task.test_id is not None:
         raise ApplicationError(_("This task is part of a test; answer it inside the test."))
     topic = task.topic
@@ -81,7 +81,7 @@ def task_answer_submit(
     if client_key is not None:
         earlier = Submission.objects.filter(user=user, client_key=client_key).first()
         if earlier is not None:
-            return _replay(earlier)
+            return _replay(earlier, task=task)
 
     progress, _created = TaskProgress.objects.select_for_update().get_or_create(
         user=user, task=task, defaults={"course_id": topic.course_id}
@@ -105,7 +105,7 @@ def task_answer_submit(
         earlier = Submission.objects.filter(user=user, client_key=client_key).first()
         if earlier is None:
             raise
-        return _replay(earlier)
+        return _replay(earlier, task=task)
 
     newly_solved = correct and progress.solved_at is None
     progress.attempts += 1
@@ -124,8 +124,17 @@ def task_answer_submit(
     return AnswerResult(submission=submission, progress=progress, newly_solved=newly_solved)
 
 
-def _replay(submission: Submission) -> AnswerResult:
-    progress = TaskProgress.objects.get(user_id=submission.user_id, task_id=submission.task_id)
+def _replay(submission: Submission, *, task: Task) -> AnswerResult:
+    if submission.task_id != task.id:
+        raise Conflict(
+            _(
+                "This client_key was already used for another answer to another task. "
+                "Send a new key with each new answer."
+            ),
+            field="client_key",
+        )
+    # The task's own progress: a replay tells only about the task it answered.
+    progress = TaskProgress.objects.get(user_id=submission.user_id, task_id=task.id)
     return AnswerResult(
         submission=submission, progress=progress, newly_solved=False, replayed=True
     )
@@ -152,8 +161,16 @@ def attempt_start(*, user: User, test: Test) -> TestAttempt:
         return TestAttempt.objects.get(user=user, test=test)
 
 
+def _ensure_attempt_allowed(attempt: TestAttempt) -> None:
+    """A test is worked on only while its student may open it: access that ended (a
+    refund, an expiry, a freeze) stops autosave and submission alike."""
+    test = attempt.test
+    ensure_topic_open(user=attempt.user, topic=test.topic)
+
+
 def _lock_open_attempt(attempt: TestAttempt) -> TestAttempt:
     attempt = TestAttempt.objects.select_for_update().get(pk=attempt.pk)
+    _ensure_attempt_allowed(attempt)
     if attempt.is_submitted:
         raise Conflict(_("This test has already been submitted."))
     return attempt
@@ -206,6 +223,7 @@ def attempt_submit(
     locked = TestAttempt.objects.select_for_update().get(pk=attempt.pk)
     if locked.is_submitted:
         return AttemptSubmitResult(attempt=locked, late=False, already_submitted=True)
+    _ensure_attempt_allowed(locked)
     now = timezone.now()
     late = not _in_time(locked, now)
     invalid: dict[int, str] = {}

@@ -20,6 +20,7 @@ from parta.common.errors import ApplicationError, PermissionDenied
 from parta.common.files import signed_file_url
 from parta.common.pages import error_page
 from parta.learning import selectors
+from parta.learning.embeds import video_embed
 from parta.learning.models import TaskProgress
 from parta.learning.services import (
     attempt_answer_save,
@@ -119,26 +120,55 @@ def lesson_page(request, slug: str, pk: int):
         except ApplicationError as exc:
             return error_page(request, exc)
     video_url = signed_file_url(file=lesson.video, request=request) if lesson.video else ""
+    embed = None if video_url else video_embed(lesson.video_url)
     return render(
         request,
         "learning/lesson.html",
-        {"course": course, "lesson": lesson, "video_url": video_url},
+        {"course": course, "lesson": lesson, "video_url": video_url, "embed": embed},
     )
 
 
-def _task_context(request, course: Course, task: Task, *, result=None, error: str = ""):
+def _typed(post) -> dict:
+    """What the student sent, to keep in the form after a wrong or unreadable answer."""
+    if post is None:
+        return {}
+    return {
+        "answer": (post.get("answer") or "")[:500],
+        "choices": set(post.getlist("choice") + post.getlist("choices")),
+    }
+
+
+def _task_context(
+    request, course: Course, task: Task, *, result=None, error: str = "", typed=None
+):
     staff = is_staff_like(request.user)
     progress = TaskProgress.objects.filter(user=request.user, task=task).first()
+    choices = list(task.choices.all())
+    accepted = None
+    if progress is not None and progress.is_solved:
+        accepted = selectors.accepted_answer(user=request.user, task=task, choices=choices)
+    for choice in choices:
+        choice.typed = str(choice.id) in (typed or {}).get("choices", ())
     return {
         "course": course,
         "task": task,
-        "choices": list(task.choices.all()),
+        "choices": choices,
         "progress": progress,
         "result": result,
         "error": error,
+        "typed": typed or {},
+        "accepted": accepted,
         "client_key": uuid.uuid4(),
         "show_solution": selectors.solution_visible(task=task, progress=progress, staff=staff),
     }
+
+
+def _client_key(raw: str) -> str | None:
+    """The page's hidden key; anything that is not a short printable string is ignored
+    (the answer is then simply recorded without replay protection)."""
+    if 1 <= len(raw) <= 64 and raw.isascii() and raw.isprintable():
+        return raw
+    return None
 
 
 @login_required
@@ -151,26 +181,37 @@ def task_page(request, slug: str, pk: int):
     try:
         ensure_topic_open(user=request.user, topic=task.topic)
     except ApplicationError as exc:
+        if request.htmx and request.method == "POST":
+            return _answer_error(request, course, task, exc)
         return error_page(request, exc)
 
-    result, error = None, ""
+    result, error, status, typed = None, "", 200, None
     if request.method == "POST":
         try:
-            client_key = uuid.UUID(request.POST.get("client_key", ""))
-        except ValueError:
-            client_key = None
-        try:
             result = task_answer_submit(
-                user=request.user, task=task, data=request.POST, client_key=client_key
+                user=request.user,
+                task=task,
+                data=request.POST,
+                client_key=_client_key(request.POST.get("client_key", "")),
             )
         except PermissionDenied as exc:
+            if request.htmx:
+                return _answer_error(request, course, task, exc)
             return error_page(request, exc)
         except ApplicationError as exc:  # unreadable answer, or a task of a test
-            error = exc.message
-    context = _task_context(request, course, task, result=result, error=error)
+            error, status = exc.message, exc.status_code
+        if error or (result is not None and not result.is_correct):
+            typed = _typed(request.POST)
+    context = _task_context(request, course, task, result=result, error=error, typed=typed)
     template = "learning/_answer_block.html" if request.htmx else "learning/task.html"
-    status = 400 if error and request.method == "POST" else 200
     return render(request, template, context, status=status)
+
+
+def _answer_error(request, course: Course, task: Task, exc: ApplicationError):
+    """An htmx answer refused as a whole (access ended, topic closed): said in place."""
+    context = _task_context(request, course, task, error=exc.message)
+    context["refused"] = True
+    return render(request, "learning/_answer_block.html", context, status=exc.status_code)
 
 
 # --- Tests -------------------------------------------------------------------------
@@ -209,17 +250,27 @@ def test_page(request, slug: str, pk: int):
     if attempt:
         answers = {a.task_id: a for a in attempt.answers.all()}
     staff = is_staff_like(request.user)
-    items = [
-        {
-            "task": task,
-            "choices": list(task.choices.all()),
-            "saved": answers.get(task.id),
-            "show_solution": selectors.attempt_solution_visible(
-                task=task, attempt=attempt, staff=staff
-            ),
-        }
-        for task in tasks
-    ]
+    items = []
+    for task in tasks:
+        choices = list(task.choices.all())
+        saved = answers.get(task.id)
+        show_key = selectors.attempt_key_visible(task=task, attempt=attempt, staff=staff)
+        items.append(
+            {
+                "task": task,
+                "choices": choices,
+                "saved": saved,
+                "saved_text": selectors.answer_text(
+                    answer=saved.answer if saved else None, choices=choices
+                ),
+                "correct_text": selectors.correct_answer_text(task=task, choices=choices)
+                if show_key and attempt and attempt.is_submitted
+                else "",
+                "show_solution": selectors.attempt_solution_visible(
+                    task=task, attempt=attempt, staff=staff
+                ),
+            }
+        )
     return render(
         request,
         "learning/test.html",
@@ -284,7 +335,10 @@ def test_submit(request, slug: str, pk: int):
         data = _prefixed(request.POST, f"t{task.id}-")
         if data:
             answers[task.id] = data
-    result = attempt_submit(attempt=attempt, answers=answers)
+    try:
+        result = attempt_submit(attempt=attempt, answers=answers)
+    except PermissionDenied as exc:  # access ended (refund, expiry, freeze) mid-test
+        return error_page(request, exc)
     if result.late:
         messages.warning(
             request,

@@ -209,3 +209,147 @@ class TestAccessCheckApi:
         moderator = ModeratorFactory()
         api.force_authenticate(UserFactory(role="staff", is_staff=True))
         assert api.get(self.url(course.id, moderator.id)).json()["allowed"] is True
+
+
+# --- client_key: one user, one task (issue 8, points 3 and 29) -----------------------
+
+
+def test_a_client_key_reused_on_another_task_is_refused_and_leaks_nothing(api, topic, student):
+    first = TaskFactory(topic=topic, answer_text="two", solution="SOLUTION-OF-TWO")
+    other = TaskFactory(topic=topic, answer_text="three", solution="SOLUTION-OF-THREE")
+    api.force_authenticate(student)
+    key = "K"
+    right = api.post(
+        reverse("api:task-answer", args=[first.id]), {"answer": "two", "client_key": key}
+    )
+    assert right.json()["correct"] is True
+    reused = api.post(
+        reverse("api:task-answer", args=[other.id]), {"answer": "wrong", "client_key": key}
+    )
+    assert reused.status_code == 409
+    body = reused.json()
+    assert "client_key" in body["detail"]
+    assert body["errors"]["client_key"]
+    assert "SOLUTION" not in str(body)
+    assert "correct" not in body
+    # Nothing was recorded for the other task, and its own answers still work.
+    assert not other.submissions.exists()
+    fresh = api.post(
+        reverse("api:task-answer", args=[other.id]), {"answer": "wrong", "client_key": "K2"}
+    ).json()
+    assert fresh["correct"] is False
+    assert fresh["solution"] is None
+
+
+def test_the_same_key_from_another_user_is_theirs(api, topic, student, course):
+    task = TaskFactory(topic=topic, answer_text="yes")
+    classmate = UserFactory()
+    AccessGrantFactory(user=classmate, course=course)
+    for user in (student, classmate):
+        api.force_authenticate(user)
+        body = api.post(
+            reverse("api:task-answer", args=[task.id]), {"answer": "yes", "client_key": "same"}
+        ).json()
+        assert body["replayed"] is False
+
+
+@pytest.mark.parametrize(
+    "key", ["1", "attempt-42", "01HZY3Q8J6X2B5C7D9E1F3G5H7", str(uuid.uuid4()), "a b", "~" * 64]
+)
+def test_client_key_takes_any_short_printable_string(api, task, student, key):
+    api.force_authenticate(student)
+    url = reverse("api:task-answer", args=[task.id])
+    first = api.post(url, {"answer": "41", "client_key": key}, format="json")
+    assert first.status_code == 200, first.json()
+    again = api.post(url, {"answer": "41", "client_key": key}, format="json").json()
+    assert again["replayed"] is True
+    assert again["attempts"] == 1
+
+
+@pytest.mark.parametrize("key", ["", "x" * 65, "tab\there", "ключ", "new\nline", None])
+def test_client_key_out_of_rule_is_400_saying_what_it_wants(api, task, student, key):
+    api.force_authenticate(student)
+    response = api.post(
+        reverse("api:task-answer", args=[task.id]),
+        {"answer": "42", "client_key": key},
+        format="json",
+    )
+    assert response.status_code == 400
+    message = response.json()["errors"]["client_key"][0]
+    assert "client_key" in message
+    assert not task.submissions.exists()
+
+
+def test_schema_states_the_client_key_rule(api):
+    schema = api.get("/api/schema/?format=json").json()
+    field = schema["components"]["schemas"]["TaskAnswerInputRequest"]["properties"]["client_key"]
+    assert field["maxLength"] == 64
+    assert field["minLength"] == 1
+    assert field["pattern"] == "^[ -~]{1,64}$"
+    assert "one task" in field["description"]
+    topic = schema["components"]["schemas"]["_TopicDetailOut"]["properties"]
+    assert "tasks" in topic
+
+
+# --- Tasks in the course API (issue 8, point 29) -------------------------------------
+
+
+def test_course_detail_lists_tasks_without_the_key_to_those_with_access(
+    api, course, topic, student, outsider
+):
+    text = TaskFactory(topic=topic, answer_text="secret-text", points=3)
+    single = TaskFactory(topic=topic, kind="single", choices=[("yes", True), ("no", False)])
+    TaskFactory(topic=TopicFactory(course=course, opens_at=timezone.now() + timedelta(days=2)))
+    url = reverse("api:course", args=[course.slug])
+
+    api.force_authenticate(student)
+    body = api.get(url).json()
+    open_topic, closed_topic = body["topics"]
+    assert closed_topic["tasks"] == []  # not open yet: nothing to answer
+    by_id = {task["id"]: task for task in open_topic["tasks"]}
+    assert by_id[text.id] == {
+        "id": text.id, "title": text.title, "kind": "text", "points": 3,
+        "choices": [], "solved": False,
+    }  # fmt: skip
+    assert [c["text"] for c in by_id[single.id]["choices"]] == ["yes", "no"]
+    assert set(by_id[single.id]["choices"][0]) == {"id", "text"}
+    assert "secret-text" not in str(body)
+    assert "is_correct" not in str(body)
+
+    api.post(reverse("api:task-answer", args=[text.id]), {"answer": "secret-text"})
+    solved = api.get(url).json()["topics"][0]["tasks"]
+    assert {t["id"]: t["solved"] for t in solved} == {text.id: True, single.id: False}
+
+    api.force_authenticate(outsider)
+    assert all(t["tasks"] == [] for t in api.get(url).json()["topics"])
+    api.force_authenticate(None)
+    assert all(t["tasks"] == [] for t in api.get(url).json()["topics"])
+
+
+def test_course_detail_query_count_is_flat(api, course, student, django_assert_max_num_queries):
+    for _ in range(3):
+        topic = TopicFactory(course=course)
+        for _ in range(3):
+            TaskFactory(topic=topic, kind="multiple")
+            LessonFactory(topic=topic)
+    api.force_authenticate(student)
+    api.get(reverse("api:course", args=[course.slug]))  # warm the access cache
+    with django_assert_max_num_queries(8):
+        body = api.get(reverse("api:course", args=[course.slug])).json()
+    assert sum(len(t["tasks"]) for t in body["topics"]) == 9
+
+
+# --- Statistics of drafts (issue 8, point 13) ----------------------------------------
+
+
+def test_my_stats_of_an_unpublished_course_is_404_for_students(api, student):
+    draft = CourseFactory(is_published=False, slug="draft-stats")
+    AccessGrantFactory(user=student, course=draft)
+    api.force_authenticate(student)
+    response = api.get(reverse("api:my-stats", args=[draft.id]))
+    assert response.status_code == 404
+    assert response.json()["detail"]
+    api.force_authenticate(ModeratorFactory())
+    assert api.get(reverse("api:my-stats", args=[draft.id])).status_code == 200
+    api.force_authenticate(StaffFactory())
+    assert api.get(reverse("api:my-stats", args=[draft.id])).status_code == 200

@@ -227,7 +227,7 @@ def test_test_flow_start_autosave_submit(client, course, content, student):
     assert saved.status_code == 200
     client.post(reverse("learning:test-submit", args=[course.slug, test.pk]), {})
     result = client.get(reverse("learning:test", args=[course.slug, test.pk])).content.decode()
-    assert "1/1" in result
+    assert "1 из 1 балла" in result
     assert SECRET_SOLUTION in result  # "after solved" opens once the attempt is over
 
 
@@ -251,7 +251,7 @@ def test_test_submitted_after_its_time_is_refused_with_a_message(
         follow=True,
     )
     html = response.content.decode()
-    assert "0/1" in html
+    assert "0 из 1 балла" in html
     assert "не засчитаны" in html
 
 
@@ -296,3 +296,234 @@ def test_catalogue_query_count_does_not_grow(client, student):
     with count_queries() as more:
         assert client.get(reverse("learning:catalogue")).status_code == 200
     assert len(more) == len(few) <= 6
+
+
+# --- Writes after access ends (issue 8, point 10) ------------------------------------
+
+
+def _end_access(user, course, django_capture_on_commit_callbacks):
+    from parta.access.models import AccessGrant
+    from parta.access.services import access_grant_deactivate
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for grant in AccessGrant.objects.filter(user=user, course=course):
+            access_grant_deactivate(grant=grant)
+
+
+def test_a_test_takes_no_answers_and_no_submission_after_access_ends(
+    client, course, content, student, django_capture_on_commit_callbacks
+):
+    from parta.learning.models import TestAnswer, TestAttempt
+
+    test = content["test"]
+    task = test.tasks.get()
+    client.force_login(student)
+    client.post(reverse("learning:test-start", args=[course.slug, test.pk]))
+    _end_access(student, course, django_capture_on_commit_callbacks)
+
+    saved = client.post(
+        reverse("learning:test-answer", args=[course.slug, test.pk, task.pk]),
+        {f"t{task.pk}-answer": SECRET_ANSWER},
+        HTTP_HX_REQUEST="true",
+    )
+    assert saved.status_code == 403
+    assert "нет доступа" in saved.content.decode()
+    submitted = client.post(
+        reverse("learning:test-submit", args=[course.slug, test.pk]),
+        {f"t{task.pk}-answer": SECRET_ANSWER},
+    )
+    assert submitted.status_code == 403
+    attempt = TestAttempt.objects.get(user=student, test=test)
+    assert attempt.submitted_at is None
+    assert attempt.score == 0
+    assert not TestAnswer.objects.exists()
+
+
+def test_services_refuse_test_writes_without_access(
+    course, content, student, django_capture_on_commit_callbacks
+):
+    from parta.common.errors import PermissionDenied
+    from parta.learning.services import attempt_answer_save, attempt_start, attempt_submit
+
+    test = content["test"]
+    task = test.tasks.get()
+    attempt = attempt_start(user=student, test=test)
+    _end_access(student, course, django_capture_on_commit_callbacks)
+    with pytest.raises(PermissionDenied):
+        attempt_answer_save(attempt=attempt, task=task, data={"answer": SECRET_ANSWER})
+    with pytest.raises(PermissionDenied):
+        attempt_submit(attempt=attempt, answers={task.id: {"answer": SECRET_ANSWER}})
+    attempt.refresh_from_db()
+    assert attempt.submitted_at is None
+
+
+def test_task_answer_after_access_ends_is_refused_in_place(
+    client, course, content, student, django_capture_on_commit_callbacks
+):
+    client.force_login(student)
+    _end_access(student, course, django_capture_on_commit_callbacks)
+    response = client.post(
+        _urls(course, content)["task"], {"answer": SECRET_ANSWER}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="answer-block"')  # a fragment, not a page
+    assert "нет доступа" in html
+    assert "<form" not in html
+    assert not Submission.objects.exists()
+
+
+# --- Answers kept, errors in place, the solved state (issue 8, points 16 and 27) ------
+
+
+def test_unreadable_number_answer_is_a_400_fragment_keeping_what_was_typed(
+    client, course, topic, student
+):
+    task = TaskFactory(topic=topic, kind="number", answer_number=7)
+    client.force_login(student)
+    url = reverse("learning:task", args=[course.slug, task.pk])
+    response = client.post(url, {"answer": "семь", "client_key": "k1"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="answer-block"')
+    assert "Введите число" in html
+    assert 'value="семь"' in html
+    assert 'aria-invalid="true"' in html
+
+
+def test_a_wrong_answer_keeps_what_was_typed(client, course, topic, student):
+    text = TaskFactory(topic=topic, answer_text="right")
+    multiple = TaskFactory(
+        topic=topic, kind="multiple", choices=[("a", True), ("b", True), ("c", False)]
+    )
+    client.force_login(student)
+    wrong = client.post(
+        reverse("learning:task", args=[course.slug, text.pk]),
+        {"answer": "<b>wrong</b>"},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    assert "Попробуйте ещё раз" in wrong
+    assert 'value="&lt;b&gt;wrong&lt;/b&gt;"' in wrong
+    a, b, c = multiple.choices.order_by("position")
+    picked = client.post(
+        reverse("learning:task", args=[course.slug, multiple.pk]),
+        {"choices": [str(a.id), str(c.id)]},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    assert f'value="{a.id}" checked' in picked
+    assert f'value="{b.id}">' in picked
+    assert f'value="{c.id}" checked' in picked
+    # A fresh page starts empty.
+    fresh = client.get(reverse("learning:task", args=[course.slug, text.pk])).content.decode()
+    assert "wrong" not in fresh
+
+
+def test_a_solved_task_shows_the_solved_state_and_the_accepted_answer(
+    client, course, topic, student
+):
+    task = TaskFactory(topic=topic, kind="number", answer_number=60)
+    client.force_login(student)
+    url = reverse("learning:task", args=[course.slug, task.pk])
+    client.post(url, {"answer": "50"}, HTTP_HX_REQUEST="true")
+    right = client.post(url, {"answer": " 60,0 "}, HTTP_HX_REQUEST="true").content.decode()
+    assert "Верно" in right
+    assert "<form" not in right
+    page = client.get(url).content.decode()
+    assert "Вы решили эту задачу" in page
+    assert "Ваш засчитанный ответ:" in page
+    assert "<strong>60</strong>" in page
+    assert 'name="answer"' not in page
+    assert "2 попытки" in page
+
+
+def test_a_solved_choice_task_names_the_chosen_option(client, course, topic, student):
+    task = TaskFactory(topic=topic, kind="single", choices=[("Москва", True), ("Тверь", False)])
+    right = task.choices.get(is_correct=True)
+    client.force_login(student)
+    url = reverse("learning:task", args=[course.slug, task.pk])
+    client.post(url, {"choice": str(right.id)})
+    page = client.get(url).content.decode()
+    assert "<strong>Москва</strong>" in page
+    assert 'type="radio"' not in page
+
+
+# --- Test results (issue 8, points 26 and 27) ----------------------------------------
+
+
+def _submitted_test(client, course, topic, student, visibility):
+    test = TestFactory(topic=topic)
+    number = TaskFactory(
+        test=test, kind="number", answer_number=42, points=2,
+        solution="six times seven", solution_visibility=visibility,
+    )  # fmt: skip
+    single = TaskFactory(
+        test=test, kind="single", choices=[("Марс", True), ("Венера", False)],
+        solution_visibility=visibility,
+    )  # fmt: skip
+    text = TaskFactory(test=test, answer_text="кот\nкошка", solution_visibility=visibility)
+    wrong_choice = single.choices.get(is_correct=False)
+    client.force_login(student)
+    client.post(reverse("learning:test-start", args=[course.slug, test.pk]))
+    client.post(
+        reverse("learning:test-submit", args=[course.slug, test.pk]),
+        {f"t{number.pk}-answer": "42", f"t{single.pk}-choice": str(wrong_choice.id)},
+    )
+    html = client.get(reverse("learning:test", args=[course.slug, test.pk])).content.decode()
+    return html, text
+
+
+def test_results_show_the_students_and_the_correct_answers(client, course, topic, student):
+    html, _text = _submitted_test(client, course, topic, student, SolutionVisibility.AFTER_SOLVED)
+    assert "2 из 4 баллов" in html
+    assert "1/2" not in html
+    assert "баллы" not in html
+    assert '<dd class="student-answer">42</dd>' in html
+    assert '<dd class="student-answer">Венера</dd>' in html
+    assert '<dd class="correct-answer">Марс</dd>' in html
+    assert '<dd class="correct-answer">42</dd>' in html
+    assert '<dd class="correct-answer">кот</dd>' in html  # unanswered: the key is shown
+    assert "нет ответа" in html
+
+
+def test_results_hide_the_correct_answers_when_the_rule_says_never(client, course, topic, student):
+    html, _text = _submitted_test(client, course, topic, student, SolutionVisibility.NEVER)
+    assert '<dd class="student-answer">Венера</dd>' in html
+    assert "correct-answer" not in html
+    assert "Марс</dd>" not in html
+    assert "six times seven" not in html
+
+
+@pytest.mark.parametrize(
+    ("score", "total", "text"),
+    [(1, 1, "1 из 1 балла"), (1, 2, "1 из 2 баллов"), (3, 5, "3 из 5 баллов"),
+     (0, 21, "0 из 21 балла"), (2, 3, "2 из 3 баллов")],
+)  # fmt: skip
+def test_score_line_uses_russian_plural_forms(score, total, text):
+    from django.template import Context, Template
+    from django.utils import translation
+
+    template = Template(
+        "{% load i18n %}{% blocktranslate count n=total with score=score %}"
+        "{{ score }} of {{ n }} point{% plural %}{{ score }} of {{ n }} points"
+        "{% endblocktranslate %}"
+    )
+    with translation.override("ru"):
+        assert template.render(Context({"score": score, "total": total})) == text
+    with translation.override("en"):
+        english = template.render(Context({"score": score, "total": total}))
+        assert english == f"{score} of {total} point{'s' if total != 1 else ''}"
+
+
+def test_running_test_asks_before_submitting_and_has_no_inline_script(
+    client, course, content, student
+):
+    test = content["test"]
+    client.force_login(student)
+    client.post(reverse("learning:test-start", args=[course.slug, test.pk]))
+    html = client.get(reverse("learning:test", args=[course.slug, test.pk])).content.decode()
+    form = re.search(r'<form id="test-form"[^>]*>', html).group(0)
+    assert 'data-confirm="Сдать тест? Попытка одна' in form
+    assert "parta/test.js" in html
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)  # no inline scripts
+    assert " onclick=" not in html
+    assert " style=" not in html

@@ -101,3 +101,41 @@ def test_stats_query_count_does_not_grow_with_history(
     )  # fmt: skip
     with django_assert_num_queries(len(few.captured_queries)):
         course_stats(user=student, course=course)
+
+
+@pytest.mark.django_db
+def test_chart_days_read_in_the_viewers_language(student, course):
+    from datetime import date
+
+    from django.utils import translation
+
+    from parta.learning.selectors import CourseStats
+
+    stats = course_stats(user=student, course=course)
+    assert isinstance(stats, CourseStats)
+    stats.activity = [(date(2026, 12, 3), 1), (date(2026, 5, 9), 2)]
+    with translation.override("ru"):
+        assert stats.activity_labels == ["3 дек", "9 мая"]
+    with translation.override("en"):
+        assert stats.activity_labels == ["Dec 3", "May 9"]
+
+
+@pytest.mark.django_db
+def test_stats_page_chart_labels_are_not_iso(client, student, course, task):
+    import json
+    import re
+
+    from django.urls import reverse
+
+    task_answer_submit(user=student, task=task, data={"answer": "42"})
+    client.force_login(student)
+    html = client.get(reverse("learning:my-stats")).content.decode()
+    labels = json.loads(
+        re.search(r'<script id="activity-labels"[^>]*>(.*?)</script>', html).group(1)
+    )
+    assert len(labels) == 90
+    assert not any(re.fullmatch(r"\d{4}-\d{2}-\d{2}", label) for label in labels)
+    assert re.fullmatch(r"\d{1,2} [а-я]{3}", labels[-1])
+    # The API keeps ISO dates for programs.
+    api = client.get(reverse("api:my-stats", args=[course.id])).json()
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", api["activity"][-1]["day"])
