@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "parta.common",
     "parta.accounts",
+    "parta.notifications",
     "parta.catalog",
     "parta.access",
     "parta.learning",

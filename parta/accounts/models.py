@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
@@ -52,6 +53,12 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.STUDENT)
     telegram_chat_id = models.BigIntegerField(_("Telegram chat id"), null=True, blank=True)
+    # Set when Telegram says the person blocked the bot: Telegram is skipped until they relink.
+    telegram_blocked_at = models.DateTimeField(_("blocked the bot at"), null=True, blank=True)
+    # The language of what Parta sends them; empty: the school's (LANGUAGE_CODE).
+    language = models.CharField(
+        _("language"), max_length=8, blank=True, choices=settings.LANGUAGES
+    )
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("can use the admin"), default=False)
 
@@ -104,6 +111,14 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
     @property
     def telegram_linked(self) -> bool:
         return self.telegram_chat_id is not None
+
+    @property
+    def telegram_reachable(self) -> bool:
+        return self.telegram_chat_id is not None and self.telegram_blocked_at is None
+
+    @property
+    def message_language(self) -> str:
+        return self.language or settings.LANGUAGE_CODE
 
 
 # A save that changes only these (a sign-in) leaves what other parts cache about the user
