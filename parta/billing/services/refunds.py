@@ -45,7 +45,7 @@ from parta.billing.services.ledger import (
     ledger_post,
     ledger_post_lines,
 )
-from parta.billing.totals import prorated_refund
+from parta.billing.totals import prorated_refund, round_half_up
 from parta.common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from parta.common.money import Money
 from parta.common.time import school_day
@@ -156,6 +156,42 @@ def refund_quote(
         per_day=line.per_day_amount if line.duration_days else None,
         to_card_possible=explain and Payment.objects.filter(order_id=line.order_id).exists(),
     )
+
+
+def _days(n: int) -> str:
+    return ngettext("%(n)d day", "%(n)d days", n) % {"n": n}
+
+
+def refund_explanation(quote: RefundQuote) -> str:
+    """How the quote's amount is worked out, in words (pages, API)."""
+
+    def money(amount: int) -> str:
+        return Money(amount, quote.currency).format()
+
+    values = {
+        "paid": money(quote.paid),
+        "amount": money(quote.amount),
+        "total": _days(quote.days_total),
+        "used": _days(quote.days_used),
+        "frozen": _days(quote.days_frozen),
+        "left": _days(quote.days_left),
+        "left_n": quote.days_left,
+        "total_n": quote.days_total,
+        "per_day": money(round_half_up(quote.paid, quote.days_total)),
+    }
+    if quote.per_day is not None:
+        text = _(
+            "Paid %(paid)s for %(total)s (%(per_day)s a day). Used: %(used)s (the purchase "
+            "day counts); paused: %(frozen)s, neither used nor added. Unused: %(left)s, so "
+            "the refund is %(paid)s × %(left_n)d / %(total_n)d = %(amount)s."
+        )
+    else:
+        text = _(
+            "Paid %(paid)s. A course is refunded over its first %(total)s: %(used)s used "
+            "(the purchase day counts). Unused: %(left)s, so the refund is %(paid)s × "
+            "%(left_n)d / %(total_n)d = %(amount)s."
+        )
+    return text % values
 
 
 def _line_grants(line: OrderLine):
