@@ -69,6 +69,12 @@ def _paid(order: Order, **data) -> dict:
         {"id": "evt_5", "type": "checkout.paid", "data": {"session_id": {"a": 1}}},
         {"id": "evt_6", "type": "checkout.failed", "data": {"reason": ["x"]}},
         {"id": "evt_7", "type": "refund.succeeded", "data": {"refund_id": [1]}},
+        # What PostgreSQL would refuse to store: too long, or a NUL character.
+        {"id": "e" * 300, "type": "checkout.paid", "data": {}},
+        {"id": "evt_8", "type": "t" * 101, "data": {}},
+        {"id": "evt_9", "type": "checkout.paid", "data": {"session_id": "a\u0000b"}},
+        {"id": "evt_10", "type": "other", "data": {"note": ["\u0000"]}},
+        {"id": "evt_11", "type": "checkout.paid", "data": {"payment_id": "p" * 256}},
     ],
     ids=lambda p: json.dumps(p)[:40],
 )
