@@ -443,4 +443,4 @@ def line_grants_for(grant: AccessGrant) -> list[AccessGrant]:
     line_id = line_id_of(grant)
     if line_id is None:
         return [grant]
-    return list(_line_grants(OrderLine(pk=line_id)).order_by("pk"))
+    return list(_line_grants(OrderLine(pk=line_id)).select_related("course").order_by("pk"))

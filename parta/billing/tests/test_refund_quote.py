@@ -207,6 +207,29 @@ def test_refund_page_explains_the_amount_and_offers_card_or_balance(client):
     assert not Refund.objects.exists()  # a GET refunds nothing
 
 
+def test_refund_page_queries_do_not_grow_with_the_plans_courses(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from parta.catalog.tests.factories import CourseFactory
+
+    counts = []
+    for courses in (1, 4):
+        user = UserFactory()
+        client.force_login(user)
+        plan = PlanFactory(courses=[CourseFactory() for _ in range(courses)])
+        item = PlanItemFactory(plan=plan)
+        order = order_create(user=user, item_ids=[item.pk], currency="RUB")
+        order_paid(order=order, provider="sandbox", provider_payment_id=f"q{courses}",
+                   amount=order.total, currency="RUB")  # fmt: skip
+        grant = AccessGrant.objects.filter(user=user).order_by("pk").first()
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("billing:purchase-refund", args=[grant.pk]))
+        assert response.status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
 def test_refund_page_in_russian_uses_plural_forms(client):
     user = UserFactory()
     client.force_login(user)
