@@ -13,6 +13,9 @@ PARTA_DEFAULT_CURRENCY = env.str("PARTA_DEFAULT_CURRENCY", default="RUB")
 PARTA_SANDBOX_WEBHOOK_SECRET = env.str("PARTA_SANDBOX_WEBHOOK_SECRET", default="")
 # How long a sandbox checkout stays open, in minutes.
 PARTA_SANDBOX_CHECKOUT_MINUTES = env.int("PARTA_SANDBOX_CHECKOUT_MINUTES", default=30)
+# An order still unpaid this many minutes after it was placed (and with no checkout
+# open) expires, and its coupon use goes back.
+PARTA_UNPAID_ORDER_MINUTES = env.int("PARTA_UNPAID_ORDER_MINUTES", default=60)
 # Make sandbox refunds fail, to try the failure path (holds released, refund failed).
 PARTA_SANDBOX_FAIL_REFUNDS = env.bool("PARTA_SANDBOX_FAIL_REFUNDS", default=False)
 

@@ -10,15 +10,24 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from parta.access.models import AccessFreeze, AccessGrant
 from parta.billing import selectors
-from parta.billing.models import EntryKind, LedgerEntry, Refund, RefundStatus
+from parta.billing.models import EntryKind, LedgerEntry, Refund, RefundDestination, RefundStatus
 from parta.billing.services.freezes import purchase_freeze as freeze_purchase
 from parta.billing.services.freezes import purchase_unfreeze as unfreeze_purchase
 from parta.billing.services.orders import checkout_start, topup_create
-from parta.billing.services.refunds import refund_grant, refund_topup
+from parta.billing.services.refunds import (
+    AlreadyRefunded,
+    line_grants_for,
+    line_id_of,
+    refund_explanation,
+    refund_grant,
+    refund_quote,
+    refund_topup,
+)
+from parta.billing.totals import round_half_up
 from parta.catalog.forms import parse_major_units
 from parta.common.errors import ApplicationError
 from parta.common.money import Money
@@ -49,19 +58,60 @@ def purchases(request):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def purchase_refund(request, pk: int):
+    """GET: what a refund would return, how it is worked out and where the money
+    goes (the buyer's choice); POST: the refund."""
     grant = _own_grant(request, pk)
+    if request.method == "POST":
+        try:
+            refund = refund_grant(
+                grant=grant,
+                requested_by=request.user,
+                to_balance=request.POST.get("to") == "balance",
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            amount = Money(refund.amount, refund.currency).format()
+            success = (
+                _("Refunded %(amount)s to your balance.")
+                if refund.destination == RefundDestination.BALANCE
+                else _("Refunded %(amount)s to your card.")
+            )
+            _tell_refund_outcome(request, refund, success % {"amount": amount})
+        return redirect("billing:purchases")
+    existing = (
+        Refund.objects.filter(order_line_id=line_id_of(grant) or 0)
+        .exclude(status=RefundStatus.FAILED)
+        .first()
+    )
     try:
-        refund = refund_grant(
-            grant=grant, requested_by=request.user, to_balance=request.POST.get("to") == "balance"
-        )
+        if existing is not None:
+            raise AlreadyRefunded(existing)
+        quote = refund_quote(grant=grant, explain=True)
+        if not grant.is_active:
+            raise ApplicationError(_("This access has ended: there is nothing to refund."))
+        if quote.amount <= 0:
+            raise ApplicationError(
+                _("All the paid days are used: there is nothing left to refund.")
+            )
     except ApplicationError as exc:
         messages.error(request, exc.message)
-    else:
-        amount = Money(refund.amount, refund.currency).format()
-        _tell_refund_outcome(request, refund, _("Refunded %(amount)s.") % {"amount": amount})
-    return redirect("billing:purchases")
+        return redirect("billing:purchases")
+    courses = [g.course for g in line_grants_for(grant)]
+    return render(
+        request,
+        "billing/refund_confirm.html",
+        {
+            "grant": grant,
+            "quote": quote,
+            "courses": courses,
+            "explanation": refund_explanation(quote),
+            "per_day_paid": round_half_up(quote.paid, quote.days_total),
+            "default_to": "card" if quote.to_card_possible else "balance",
+        },
+    )
 
 
 @login_required

@@ -95,6 +95,7 @@ class DiscountAdmin(admin.ModelAdmin):
         "currency",
         "times_redeemed",
         "max_redemptions",
+        "max_per_user",
         "valid_until",
         "is_active",
     )
@@ -193,7 +194,18 @@ class HoldAdmin(ReadOnlyAdmin):
 
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdmin):
-    list_display = ("id", "user", "amount", "currency", "destination", "status", "created_at")
+    list_display = (
+        "id",
+        "user",
+        "amount",
+        "currency",
+        "destination",
+        "status",
+        "days_used",
+        "days_frozen",
+        "days_total",
+        "created_at",
+    )
     list_filter = ("status", "destination")
     search_fields = ("user__email", "provider_refund_id")
     list_select_related = ("user",)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("billing/buy/", apis.BuyApi.as_view(), name="billing-buy"),
     path("billing/top-ups/", apis.TopUpApi.as_view(), name="billing-topup"),
     path("billing/refunds/", apis.RefundApi.as_view(), name="billing-refunds"),
+    path("billing/refunds/quote/", apis.RefundQuoteApi.as_view(), name="billing-refund-quote"),
     path("billing/balance/", apis.BalanceApi.as_view(), name="billing-balance"),
     path("billing/freezes/", apis.FreezeApi.as_view(), name="billing-freezes"),
     path("billing/adjustments/", apis.AdjustmentApi.as_view(), name="billing-adjustments"),

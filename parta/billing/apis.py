@@ -3,7 +3,6 @@ refunds, balance and history. Errors share the API's one shape."""
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
@@ -19,7 +18,13 @@ from parta.billing.services.freezes import purchase_freeze, purchase_unfreeze
 from parta.billing.services.fulfilment import order_buy_with_balance, order_paid_from_balance
 from parta.billing.services.ledger import balance_adjust
 from parta.billing.services.orders import buy, checkout_start, order_create, topup_create
-from parta.billing.services.refunds import refund_grant, refund_topup
+from parta.billing.services.refunds import (
+    refund_explanation,
+    refund_grant,
+    refund_quote,
+    refund_topup,
+)
+from parta.billing.totals import round_half_up
 from parta.common.errors import NotFound, PermissionDenied
 
 
@@ -205,6 +210,8 @@ class RefundOut(serializers.Serializer):
     destination = serializers.CharField()
     status = serializers.CharField()
     days_used = serializers.IntegerField()
+    days_total = serializers.IntegerField()
+    days_frozen = serializers.IntegerField()
     failure_reason = serializers.CharField()
 
 
@@ -245,9 +252,72 @@ class RefundApi(APIView):
                 grant=grant, requested_by=request.user, to_balance=data["to_balance"]
             )
         else:
-            entry = get_object_or_404(LedgerEntry, pk=data["topup_entry"], kind=EntryKind.TOPUP)
+            # Anything not the caller's answers as if it did not exist.
+            entries = LedgerEntry.objects.filter(pk=data["topup_entry"], kind=EntryKind.TOPUP)
+            if not is_staff_like(request.user):
+                entries = entries.filter(account__user=request.user)
+            entry = entries.first()
+            if entry is None:
+                raise NotFound(_("There is no such top-up."))
             refund = refund_topup(entry=entry, amount=data["amount"], requested_by=request.user)
         return Response(RefundOut(refund).data, status=status.HTTP_201_CREATED)
+
+
+class RefundQuoteOut(serializers.Serializer):
+    grant = serializers.IntegerField()
+    order_id = serializers.IntegerField()
+    amount = serializers.IntegerField(help_text="Minor units: what a refund returns now.")
+    currency = serializers.CharField()
+    paid = serializers.IntegerField(help_text="Minor units paid for the purchase.")
+    days_total = serializers.IntegerField(
+        help_text="A plan's days, or a course's refund period in days."
+    )
+    days_used = serializers.IntegerField(help_text="The purchase day counts as used.")
+    days_frozen = serializers.IntegerField(help_text="Paused days: neither used nor added.")
+    days_left = serializers.IntegerField()
+    price_per_day = serializers.IntegerField(help_text="Minor units: paid / days_total.")
+    destinations = serializers.ListField(
+        child=serializers.ChoiceField(choices=["card", "balance"]),
+        help_text="Where the money can go; send to_balance to choose the balance.",
+    )
+    explanation = serializers.CharField()
+
+
+class RefundQuoteApi(APIView):
+    @extend_schema_serializer(component_name="RefundQuoteInput")
+    class InputSerializer(serializers.Serializer):
+        grant = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+
+    @extend_schema(
+        parameters=[InputSerializer],
+        responses=RefundQuoteOut,
+        operation_id="billing_refunds_quote",
+        description="What refunding the purchase behind a grant would return now, and how "
+        "it is worked out (days used and paused, the price per day, what was paid).",
+    )
+    def get(self, request):
+        body = self.InputSerializer(data=request.query_params)
+        body.is_valid(raise_exception=True)
+        grant = AccessGrant.objects.filter(pk=body.validated_data["grant"]).first()
+        if grant is None or (grant.user_id != request.user.id and not is_staff_like(request.user)):
+            raise NotFound(_("No such access."))
+        quote = refund_quote(grant=grant, explain=True)
+        return Response(
+            {
+                "grant": grant.pk,
+                "order_id": quote.line.order_id,
+                "amount": quote.amount,
+                "currency": quote.currency,
+                "paid": quote.paid,
+                "days_total": quote.days_total,
+                "days_used": quote.days_used,
+                "days_frozen": quote.days_frozen,
+                "days_left": quote.days_left,
+                "price_per_day": round_half_up(quote.paid, quote.days_total),
+                "destinations": ["card", "balance"] if quote.to_card_possible else ["balance"],
+                "explanation": refund_explanation(quote),
+            }
+        )
 
 
 class BalanceOut(serializers.Serializer):

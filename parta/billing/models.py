@@ -139,7 +139,8 @@ class DiscountKind(models.TextChoices):
 
 class Discount(TimeStampedModel):
     """A coupon code: a percent or a fixed amount off, within a window, for a limited
-    number of orders (counted atomically when an order is placed)."""
+    number of orders in all and per buyer (counted under the coupon's row lock when an
+    order is placed; an order that ends unpaid gives its use back)."""
 
     code = models.CharField(_("code"), max_length=40, unique=True)
     kind = models.CharField(_("kind"), max_length=16, choices=DiscountKind.choices)
@@ -151,6 +152,13 @@ class Discount(TimeStampedModel):
     valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
     valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
     max_redemptions = models.PositiveIntegerField(_("redemption limit"), null=True, blank=True)
+    max_per_user = models.PositiveIntegerField(
+        _("limit per buyer"),
+        null=True,
+        blank=True,
+        default=1,
+        help_text=_("Orders one buyer may place with this coupon; empty: no limit."),
+    )
     times_redeemed = models.PositiveIntegerField(_("times redeemed"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -516,7 +524,10 @@ class Refund(TimeStampedModel):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # How the amount was worked out (purchases): days used and paused of days_total.
     days_used = models.PositiveIntegerField(default=0)
+    days_total = models.PositiveIntegerField(default=0)
+    days_frozen = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("refund")

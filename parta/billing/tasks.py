@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from parta.billing.services.expiry import checkouts_expire, grants_expire
+from parta.billing.services.expiry import grants_expire, orders_expire
 
 
 @shared_task(name="billing.expire_grants")
@@ -12,4 +12,5 @@ def expire_grants() -> int:
 
 @shared_task(name="billing.expire_checkouts")
 def expire_checkouts() -> int:
-    return checkouts_expire()
+    """Every unpaid order past its time: expired checkouts and orders with none."""
+    return orders_expire()

@@ -90,27 +90,51 @@ def item_pay_from_balance(request, pk: int):
     return order_pay_from_balance(request, order.pk)
 
 
-@require_GET
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@require_http_methods(["GET", "POST"])
 def buy_view(request, pk: int):
-    """JSON ``{"session_id", "url"}`` for the item's checkout (seed-compatible)."""
+    """GET: JSON ``{"session_id", "url"}`` for the item's checkout (seed-compatible),
+    reusing the buyer's open order for the item; it never takes a coupon. POST (a form,
+    with an optional ``coupon``): places the order with the coupon and sends the buyer
+    to the checkout (JSON instead when asked for)."""
     if not request.user.is_authenticated:
         login = (
             reverse("account_request_login_code") + f"?next={reverse('billing:item', args=[pk])}"
         )
+        if request.method == "POST" and not _wants_json(request):
+            return redirect(login)
         return JsonResponse(
             {"detail": _("Sign in to buy."), "code": "not_authenticated", "login_url": login},
             status=401,
+        )
+    params = request.POST if request.method == "POST" else request.GET
+    if request.method == "GET" and request.GET.get("coupon", "").strip():
+        return JsonResponse(
+            {
+                "detail": _("A coupon is applied when the order is placed: send the form."),
+                "code": "coupon_needs_post",
+                "errors": {"coupon": [_("Apply the coupon with the Buy button.")]},
+            },
+            status=400,
         )
     try:
         checkout = buy(
             user=request.user,
             item_id=pk,
-            currency=request.GET.get("currency", ""),
-            coupon=request.GET.get("coupon", ""),
+            currency=params.get("currency", "")[:3],
+            coupon=params.get("coupon", "")[:40] if request.method == "POST" else "",
             base_url=request.build_absolute_uri("/").rstrip("/"),
         )
     except ApplicationError as exc:
+        if request.method == "POST" and not _wants_json(request):
+            messages.error(request, exc.message)
+            return redirect("billing:item", pk=pk)
         return _error_json(exc)
+    if request.method == "POST" and not _wants_json(request):
+        return redirect(checkout.session.url)
     return JsonResponse(
         {
             "session_id": checkout.session.session_id,

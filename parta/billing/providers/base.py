@@ -114,6 +114,30 @@ class WebhookEvent:
     failure_reason: str = ""
 
 
+# Database ids and amounts are signed 64-bit integers.
+MAX_BIGINT = 2**63 - 1
+
+
+def id_or_none(value: object) -> int | None:
+    """A row id from an event: a positive integer (or its decimal string, as metadata
+    holds it) that fits the database; anything else is no id."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, int) and 0 < value <= MAX_BIGINT:
+        return value
+    return None
+
+
+def amount_or_none(value: object) -> int | None:
+    """An amount in minor units from an event: a JSON integer, nothing else (a string,
+    a float or a boolean is no amount, and a paid event without one fails)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_BIGINT:
+        return value
+    return None
+
+
 class PaymentProvider(ABC):
     """One payment provider, possibly with a key pair per currency."""
 

@@ -25,6 +25,8 @@ from parta.billing.providers.base import (
     RefundRequest,
     RefundResult,
     WebhookEvent,
+    amount_or_none,
+    id_or_none,
 )
 
 SIGNATURE_HEADER = "X-Parta-Signature"
@@ -102,22 +104,36 @@ class SandboxProvider(PaymentProvider):
         try:
             payload = json.loads(body)
             data = payload["data"]
-            event_id = str(payload["id"])
-            raw_type = str(payload["type"])
+            event_id = payload["id"]
+            raw_type = payload["type"]
         except (ValueError, KeyError, TypeError) as exc:
             raise InvalidWebhook("unreadable event body") from exc
+        if not isinstance(data, dict):
+            raise InvalidWebhook("the event's data is not an object")
+        if not isinstance(event_id, str | int) or not isinstance(raw_type, str):
+            raise InvalidWebhook("the event's id and type must be strings")
+        texts = {}
+        for key in ("session_id", "payment_id", "refund_id", "currency", "reason"):
+            value = data.get(key)
+            if value is None:
+                value = ""
+            elif isinstance(value, int) and not isinstance(value, bool):
+                value = str(value)
+            elif not isinstance(value, str):
+                raise InvalidWebhook(f"the event's {key} is not a string")
+            texts[key] = value
         return WebhookEvent(
-            event_id=event_id,
+            event_id=str(event_id),
             kind=_KINDS.get(raw_type, EventKind.OTHER),
             raw_type=raw_type,
             payload=payload,
-            order_id=_int_or_none(data.get("order_id")),
-            session_id=str(data.get("session_id", "")),
-            provider_payment_id=str(data.get("payment_id", "")),
-            refund_id=str(data.get("refund_id", "")),
-            amount=_int_or_none(data.get("amount")),
-            currency=str(data.get("currency", "")),
-            failure_reason=str(data.get("reason", "")),
+            order_id=id_or_none(data.get("order_id")),
+            session_id=texts["session_id"],
+            provider_payment_id=texts["payment_id"],
+            refund_id=texts["refund_id"],
+            amount=amount_or_none(data.get("amount")),
+            currency=texts["currency"],
+            failure_reason=texts["reason"],
         )
 
 
@@ -126,10 +142,3 @@ def _header(headers: Mapping[str, str], name: str) -> str:
         if key.lower() == name.lower():
             return value
     return ""
-
-
-def _int_or_none(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None

@@ -44,6 +44,8 @@ from parta.billing.providers.base import (
     RefundResult,
     TaxLine,
     WebhookEvent,
+    amount_or_none,
+    id_or_none,
 )
 
 logger = logging.getLogger(__name__)
@@ -466,41 +468,58 @@ class StripeProvider(PaymentProvider):
         if not isinstance(payload, dict) or not isinstance(obj, dict):
             raise InvalidWebhook("unreadable event body")
         reader = _READERS.get(raw_type)
-        fields = {"kind": EventKind.OTHER} | (reader(obj) if reader else {})
+        try:
+            fields = {"kind": EventKind.OTHER} | (reader(obj) if reader else {})
+        except (AttributeError, TypeError, ValueError) as exc:
+            # A shape the readers do not expect (they check the ones Stripe documents).
+            raise InvalidWebhook(f"unreadable {raw_type} event") from exc
         return WebhookEvent(event_id=event_id, raw_type=raw_type, payload=payload, **fields)
 
 
 # --- Reading events ----------------------------------------------------------------------
 
 
-def _id_of(value: Any) -> str:
+def _object(value: Any, name: str) -> dict:
+    """A nested object of the event: absent reads as empty, any other shape is refused."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidWebhook(f"the event's {name} is not an object")
+    return value
+
+
+def _text(value: Any, name: str) -> str:
+    """A string field of the event (an integer is taken as its digits)."""
+    if value is None:
+        return ""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise InvalidWebhook(f"the event's {name} is not a string")
+    return value
+
+
+def _id_of(value: Any, name: str = "id") -> str:
     """An id whether the field holds it or the expanded object."""
     if isinstance(value, dict):
-        return str(value.get("id") or "")
-    return str(value or "")
-
-
-def _int_or_none(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+        return _text(value.get("id"), name)
+    return _text(value, name)
 
 
 def _order_id(obj: dict) -> int | None:
-    metadata = obj.get("metadata") or {}
-    found = _int_or_none(metadata.get(ORDER_METADATA_KEY))
-    return found if found is not None else _int_or_none(obj.get("client_reference_id"))
+    metadata = _object(obj.get("metadata"), "metadata")
+    found = id_or_none(metadata.get(ORDER_METADATA_KEY))
+    return found if found is not None else id_or_none(obj.get("client_reference_id"))
 
 
 def _session(kind: EventKind, obj: dict, reason: str = "") -> dict:
     return {
         "kind": kind,
         "order_id": _order_id(obj),
-        "session_id": str(obj.get("id") or ""),
-        "provider_payment_id": _id_of(obj.get("payment_intent")),
-        "amount": _int_or_none(obj.get("amount_total")),
-        "currency": str(obj.get("currency") or "").upper(),
+        "session_id": _text(obj.get("id"), "id"),
+        "provider_payment_id": _id_of(obj.get("payment_intent"), "payment_intent"),
+        "amount": amount_or_none(obj.get("amount_total")),
+        "currency": _text(obj.get("currency"), "currency").upper(),
         "failure_reason": reason,
     }
 
@@ -517,20 +536,21 @@ def _intent(kind: EventKind, obj: dict) -> dict:
     # Only intents Parta made for the payment_intent flow carry the order id. A Checkout
     # Session's own intent is reported through the session's events: a declined card
     # there does not end the order, the buyer may try another one.
-    order_id = _int_or_none((obj.get("metadata") or {}).get(ORDER_METADATA_KEY))
+    order_id = id_or_none(_object(obj.get("metadata"), "metadata").get(ORDER_METADATA_KEY))
     if order_id is None:
         return {}
     received = obj.get("amount_received")
     reason = ""
     if kind == EventKind.CHECKOUT_FAILED:
-        reason = str((obj.get("last_payment_error") or {}).get("message") or "declined")
+        error = _object(obj.get("last_payment_error"), "last_payment_error")
+        reason = _text(error.get("message"), "last_payment_error.message") or "declined"
     return {
         "kind": kind,
         "order_id": order_id,
-        "session_id": str(obj.get("id") or ""),
-        "provider_payment_id": str(obj.get("id") or ""),
-        "amount": _int_or_none(received if received else obj.get("amount")),
-        "currency": str(obj.get("currency") or "").upper(),
+        "session_id": _text(obj.get("id"), "id"),
+        "provider_payment_id": _text(obj.get("id"), "id"),
+        "amount": amount_or_none(received if received else obj.get("amount")),
+        "currency": _text(obj.get("currency"), "currency").upper(),
         "failure_reason": reason,
     }
 
@@ -540,15 +560,16 @@ def _refund(obj: dict) -> dict:
     if status == "succeeded":
         kind, reason = EventKind.REFUND_SUCCEEDED, ""
     elif status in ("failed", "canceled"):
-        kind, reason = EventKind.REFUND_FAILED, str(obj.get("failure_reason") or status)
+        kind = EventKind.REFUND_FAILED
+        reason = _text(obj.get("failure_reason"), "failure_reason") or status
     else:
         return {}
     return {
         "kind": kind,
-        "refund_id": str(obj.get("id") or ""),
-        "provider_payment_id": _id_of(obj.get("payment_intent")),
-        "amount": _int_or_none(obj.get("amount")),
-        "currency": str(obj.get("currency") or "").upper(),
+        "refund_id": _text(obj.get("id"), "id"),
+        "provider_payment_id": _id_of(obj.get("payment_intent"), "payment_intent"),
+        "amount": amount_or_none(obj.get("amount")),
+        "currency": _text(obj.get("currency"), "currency").upper(),
         "failure_reason": reason,
     }
 
@@ -560,11 +581,13 @@ def _refund_failed(obj: dict) -> dict:
 def _charge_refunded(obj: dict) -> dict:
     # The charge lists its refunds only in older API versions; the newest successful
     # one is the refund this event is about. refund.updated covers the rest.
-    refunds = (obj.get("refunds") or {}).get("data") or []
+    refunds = _object(obj.get("refunds"), "refunds").get("data") or []
+    if not isinstance(refunds, list):
+        raise InvalidWebhook("the event's refunds.data is not a list")
     done = [r for r in refunds if isinstance(r, dict) and r.get("status") == "succeeded"]
     if not done:
         return {}
-    newest = max(done, key=lambda r: r.get("created") or 0)
+    newest = max(done, key=lambda r: amount_or_none(r.get("created")) or 0)
     payment_intent = newest.get("payment_intent") or obj.get("payment_intent")
     return _refund({**newest, "payment_intent": payment_intent})
 

@@ -1,13 +1,16 @@
 """Periodic clean-up: grants past their end are switched off (and the student told), and
-checkouts left unpaid past the provider's expiry are closed. Both are safe to run at
-any time and any number of times; access is refused after ``available_until`` anyway,
-whether or not this has run yet."""
+orders left unpaid (past the checkout's expiry, or too long with no checkout) are
+closed. Both are safe to run at any time and any number of times; access is refused
+after ``available_until`` anyway, whether or not this has run yet."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -58,15 +61,33 @@ def grants_expire(*, now=None) -> int:
                 count += 1
 
 
-def checkouts_expire(*, now=None) -> int:
-    """Close pending orders whose checkout expired; return how many."""
+def orders_expire(*, now=None) -> int:
+    """Close pending orders nobody is paying any more and give their coupon uses back:
+    those whose checkout expired, and those placed more than
+    ``PARTA_UNPAID_ORDER_MINUTES`` ago with no checkout open (never sent to one, or
+    one that has closed). Returns how many."""
     now = now or timezone.now()
+    placed_before = now - timedelta(minutes=settings.PARTA_UNPAID_ORDER_MINUTES)
     count = 0
-    stale = Order.objects.filter(
-        status=OrderStatus.PENDING, checkout_expires_at__lte=now
-    ).values_list("pk", flat=True)
-    for order_id in list(stale[:BATCH]):
-        order = Order(pk=order_id)
-        if order_ended_unpaid(order=order, status=OrderStatus.EXPIRED, reason="checkout expired"):
-            count += 1
-    return count
+    while True:
+        stale = list(
+            Order.objects.filter(status=OrderStatus.PENDING)
+            .filter(
+                Q(checkout_expires_at__lte=now)
+                | Q(checkout_expires_at__isnull=True, created_at__lte=placed_before)
+            )
+            .order_by("pk")
+            .values_list("pk", "checkout_expires_at")[:BATCH]
+        )
+        if not stale:
+            return count
+        for order_id, checkout_expires_at in stale:
+            reason = "checkout expired" if checkout_expires_at else "not paid in time"
+            if order_ended_unpaid(
+                order=Order(pk=order_id), status=OrderStatus.EXPIRED, reason=reason
+            ):
+                count += 1
+
+
+# The periodic task's older name.
+checkouts_expire = orders_expire

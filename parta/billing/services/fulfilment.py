@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,13 +27,31 @@ from parta.billing.services.ledger import Line, ledger_post, ledger_post_lines
 from parta.billing.services.orders import discount_release, order_create
 from parta.common.db import insert_unless_exists
 from parta.common.errors import ApplicationError
-from parta.common.money import CURRENCY_EXPONENT, format_money
+from parta.common.money import CURRENCY_EXPONENT, Money
 
 
 class PaymentMismatch(ApplicationError):
     """The provider reports a payment that does not match the order."""
 
     code = "payment_mismatch"
+
+
+def _check_amount(order: Order, *, amount: int | None, currency: str) -> None:
+    """A paid event must name the order's exact amount and currency: one that names
+    none (or not as a number) pays nothing, like one with a wrong amount."""
+    if not isinstance(amount, int) or isinstance(amount, bool):
+        raise PaymentMismatch(_("The payment event gives no amount, so it cannot pay the order."))
+    code = (currency or "").upper()
+    if amount == order.total and code == order.currency:
+        return
+    if code in CURRENCY_EXPONENT:
+        shown = Money(amount, code).format()
+    else:
+        shown = f"{amount} {code or '?'}"
+    raise PaymentMismatch(
+        _("The payment (%(amount)s) does not match the order (%(total)s).")
+        % {"amount": shown, "total": Money(order.total, order.currency).format()}
+    )
 
 
 def line_reference(line_id: int, course_id: int | None = None) -> str:
@@ -151,20 +169,13 @@ def order_paid(
         )
     if order.status == OrderStatus.PAID:
         return False
-    if amount is not None and (amount != order.total or currency.upper() != order.currency):
-        raise PaymentMismatch(
-            _("The payment (%(amount)s) does not match the order.")
-            % {
-                "amount": format_money(amount, currency.upper())
-                if currency.upper() in CURRENCY_EXPONENT
-                else f"{amount} {currency}"
-            }
-        )
+    _check_amount(order, amount=amount, currency=currency)
     if order.status in (OrderStatus.EXPIRED, OrderStatus.FAILED) and order.discount_id:
-        # The coupon use was given back when it failed; take it again.
-        Discount.objects.filter(pk=order.discount_id).update(
-            times_redeemed=F("times_redeemed") + 1
-        )
+        # The coupon use was given back when it failed; take it again if one is left
+        # (the money was taken: the buyer keeps the price they paid either way).
+        Discount.objects.filter(pk=order.discount_id).filter(
+            Q(max_redemptions__isnull=True) | Q(times_redeemed__lt=F("max_redemptions"))
+        ).update(times_redeemed=F("times_redeemed") + 1)
     payment_id = provider_payment_id or f"{provider}:order:{order.pk}"
     payment = Payment(
         provider=provider,

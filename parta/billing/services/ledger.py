@@ -23,7 +23,7 @@ from parta.billing.models import (
     Payment,
 )
 from parta.common.errors import Conflict, ValidationFailed
-from parta.common.money import Money
+from parta.common.money import CURRENCY_EXPONENT, Money
 
 
 class InsufficientFunds(Conflict):
@@ -272,6 +272,10 @@ def ledger_check() -> list[LedgerProblem]:
     return problems
 
 
+# A staff correction larger than this is a typo (and would overflow the ledger's integers).
+MAX_ADJUSTMENT_MAJOR_UNITS = 10_000_000
+
+
 @transaction.atomic
 def balance_adjust(
     *, user_id: int, currency: str, amount: int, reason: str, by_id: int, key: str
@@ -280,6 +284,20 @@ def balance_adjust(
     who made it. ``key`` makes a retried request post once."""
     if not isinstance(amount, int) or isinstance(amount, bool) or amount == 0:
         raise ValidationFailed({"amount": [_("Give a non-zero amount.")]})
+    if currency not in CURRENCY_EXPONENT:
+        raise ValidationFailed(
+            {"currency": [_("Unknown currency %(code)s.") % {"code": currency[:3] or "?"}]}
+        )
+    limit = MAX_ADJUSTMENT_MAJOR_UNITS * 10 ** CURRENCY_EXPONENT[currency]
+    if abs(amount) > limit:
+        raise ValidationFailed(
+            {
+                "amount": [
+                    _("One correction may move at most %(limit)s.")
+                    % {"limit": Money(limit, currency).format()}
+                ]
+            }
+        )
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed({"reason": [_("Say why the balance is corrected.")]})

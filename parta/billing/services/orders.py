@@ -84,13 +84,14 @@ def _items(item_ids: list[int], currency: str) -> list[tuple[Item, ItemPrice]]:
     return result
 
 
-def _redeem(code: str, currency: str) -> Discount | None:
-    """Find the coupon and count this use, atomically: a coupon with N uses left is
-    redeemed at most N times however many buyers apply it at once."""
+def _redeem(code: str, currency: str, user: User) -> Discount | None:
+    """Find the coupon and count this use under its row lock: a coupon with N uses
+    left is redeemed at most N times, and at most ``max_per_user`` times by one buyer
+    (orders that ended unpaid do not count), however many orders are placed at once."""
     code = (code or "").strip().upper()
     if not code:
         return None
-    discount = Discount.objects.filter(code=code, is_active=True).first()
+    discount = Discount.objects.select_for_update().filter(code=code, is_active=True).first()
     now = timezone.now()
     if discount is None:
         raise ValidationFailed({"coupon": [_("There is no such coupon.")]})
@@ -106,6 +107,12 @@ def _redeem(code: str, currency: str) -> Discount | None:
                 ]
             }
         )
+    if discount.max_per_user is not None:
+        used = Order.objects.filter(
+            user=user, discount=discount, status__in=[OrderStatus.PENDING, OrderStatus.PAID]
+        ).count()
+        if used >= discount.max_per_user:
+            raise ValidationFailed({"coupon": [_("You have already used this coupon.")]})
     redeemed = (
         Discount.objects.filter(pk=discount.pk)
         .filter(Q(max_redemptions__isnull=True) | Q(times_redeemed__lt=F("max_redemptions")))
@@ -132,7 +139,7 @@ def order_create(
     applied (parta.billing.totals). Nothing is written if anything is wrong."""
     currency = _currency(currency)
     chosen = _items(item_ids, currency)
-    discount = _redeem(coupon, currency)
+    discount = _redeem(coupon, currency, user)
     taxes = list(TaxRate.objects.filter(is_active=True).order_by("id"))
     totals = compute_totals(
         [price.amount for _item, price in chosen],
@@ -300,31 +307,29 @@ def checkout_start(*, order: Order, base_url: str = "") -> Checkout:
 def buy(
     *, user: User, item_id: int, currency: str = "", coupon: str = "", base_url: str = ""
 ) -> Checkout:
-    """`/buy/<item>/`: the buyer's open checkout for this item if there is one, else a
-    new order and checkout."""
+    """`/buy/<item>/`: the checkout of the buyer's open order for this item, else of a
+    new order. Without a coupon any open order for the item is reused (its checkout
+    too while open), so asking again takes nothing; with one, an open order with that
+    coupon is reused, else a new order takes a use of it."""
     currency = _currency(currency or settings.PARTA_DEFAULT_CURRENCY)
     code = (coupon or "").strip().upper()
-    now = timezone.now()
-    open_order = (
-        Order.objects.filter(
-            user=user,
-            purpose=OrderPurpose.PURCHASE,
-            status=OrderStatus.PENDING,
-            currency=currency,
-            provider=settings.PARTA_PAYMENT_PROVIDER,
-            checkout_expires_at__gt=now,
-            lines__item_id=item_id,
-        )
-        .filter(discount__code=code if code else None)
-        .order_by("-created_at")
-        .first()
-    )
-    if open_order is not None and open_order.lines.count() == 1:
-        return checkout_start(order=open_order, base_url=base_url)
+    provider = default_provider().name
+    open_orders = Order.objects.filter(
+        user=user,
+        purpose=OrderPurpose.PURCHASE,
+        status=OrderStatus.PENDING,
+        currency=currency,
+        provider=provider,
+        lines__item_id=item_id,
+    ).order_by("-created_at", "-id")
+    if code:
+        open_orders = open_orders.filter(discount__code=code)
+    for order in open_orders.prefetch_related("lines")[:5]:
+        if len(order.lines.all()) == 1:
+            return checkout_start(order=order, base_url=base_url)
     order = order_create(
-        user=user, item_ids=[item_id], currency=currency, coupon=code,
-        provider=default_provider().name,
-    )  # fmt: skip
+        user=user, item_ids=[item_id], currency=currency, coupon=code, provider=provider
+    )
     return checkout_start(order=order, base_url=base_url)
 
 

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from parta.access.models import AccessGrant
 from parta.access.selectors import is_staff_like
@@ -36,10 +37,17 @@ from parta.billing.models import (
 )
 from parta.billing.providers.base import ProviderError, RefundRequest
 from parta.billing.providers.registry import get_provider
-from parta.billing.services.ledger import hold_capture, hold_place, hold_release, ledger_post
-from parta.billing.totals import prorated_refund
+from parta.billing.services.ledger import (
+    Line,
+    hold_capture,
+    hold_place,
+    hold_release,
+    ledger_post,
+    ledger_post_lines,
+)
+from parta.billing.totals import prorated_refund, round_half_up
 from parta.common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from parta.common.money import format_money
+from parta.common.money import Money
 from parta.common.time import school_day
 
 _LINE_REFERENCE = re.compile(r"^order-line:(\d+)(?::course:\d+)?$")
@@ -56,11 +64,27 @@ class AlreadyRefunded(Conflict):
 
 @dataclass(frozen=True)
 class RefundQuote:
+    """What a refund would return now, and how that is worked out."""
+
     line: OrderLine
     paid: int
     days_total: int
     days_used: int
     amount: int
+    # Whole days the purchase has been paused (started days count), not used.
+    days_frozen: int = 0
+    # A plan's price per day at purchase; None for a course (a share of what was paid).
+    per_day: int | None = None
+    # Whether the money can go back to the payment (else only to the balance).
+    to_card_possible: bool = False
+
+    @property
+    def currency(self) -> str:
+        return self.line.order.currency
+
+    @property
+    def days_left(self) -> int:
+        return self.days_total - self.days_used
 
 
 def _line_of(grant: AccessGrant) -> OrderLine:
@@ -82,20 +106,40 @@ def line_id_of(grant: AccessGrant) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def refund_quote(*, grant: AccessGrant, now=None, line: OrderLine | None = None) -> RefundQuote:
+def _freeze_time(grant: AccessGrant, now) -> tuple[timedelta, timedelta]:
+    """How long the grant has been paused until ``now``, and how long it is still booked
+    to be paused after ``now`` (a running freeze's rest)."""
+    past = future = timedelta(0)
+    for freeze in grant.freezes.all():
+        end = freeze.ended_at or freeze.ends_at
+        past += max(timedelta(0), min(end, now) - freeze.starts_at)
+        future += max(timedelta(0), end - max(now, freeze.starts_at))
+    return past, future
+
+
+def refund_quote(
+    *, grant: AccessGrant, now=None, line: OrderLine | None = None, explain: bool = False
+) -> RefundQuote:
     """How much a refund of ``grant``'s purchase would return now: what was paid for
-    the line minus the days used (the purchase day counts as used). Pass ``line``
-    (with its order) when it is at hand, to save the lookup."""
+    the line minus the days used (the purchase day counts as used). Days paused are
+    neither used nor added: a plan's days used are the time it ran, so a freeze never
+    changes the amount. Pass ``line`` (with its order) when it is at hand, to save the
+    lookup; ``explain`` also finds where the money can go (one query more)."""
     now = now or timezone.now()
     if line is None or line.order.status != OrderStatus.PAID:
         line = _line_of(grant)
     paid = line.total
+    days_frozen = 0
     if line.duration_days:
         days_total = line.duration_days
         if grant.available_until is None:
             days_used = days_total
         else:
-            remaining = max(timedelta(0), grant.available_until - now)
+            # The grant's end moves later by every freeze; the part of a freeze still
+            # ahead is not time left to use.
+            past, future = _freeze_time(grant, now)
+            days_frozen = -(-past // DAY)
+            remaining = max(timedelta(0), grant.available_until - now - future)
             days_used = days_total - remaining // DAY
     else:
         days_total = settings.PARTA_COURSE_REFUND_DAYS
@@ -103,8 +147,51 @@ def refund_quote(*, grant: AccessGrant, now=None, line: OrderLine | None = None)
     days_used = max(1, min(days_used, days_total))
     amount = prorated_refund(paid=paid, days_total=days_total, days_used=days_used)
     return RefundQuote(
-        line=line, paid=paid, days_total=days_total, days_used=days_used, amount=amount
+        line=line,
+        paid=paid,
+        days_total=days_total,
+        days_used=days_used,
+        amount=amount,
+        days_frozen=days_frozen,
+        per_day=line.per_day_amount if line.duration_days else None,
+        to_card_possible=explain and Payment.objects.filter(order_id=line.order_id).exists(),
     )
+
+
+def _days(n: int) -> str:
+    return ngettext("%(n)d day", "%(n)d days", n) % {"n": n}
+
+
+def refund_explanation(quote: RefundQuote) -> str:
+    """How the quote's amount is worked out, in words (pages, API)."""
+
+    def money(amount: int) -> str:
+        return Money(amount, quote.currency).format()
+
+    values = {
+        "paid": money(quote.paid),
+        "amount": money(quote.amount),
+        "total": _days(quote.days_total),
+        "used": _days(quote.days_used),
+        "frozen": _days(quote.days_frozen),
+        "left": _days(quote.days_left),
+        "left_n": quote.days_left,
+        "total_n": quote.days_total,
+        "per_day": money(round_half_up(quote.paid, quote.days_total)),
+    }
+    if quote.per_day is not None:
+        text = _(
+            "Paid %(paid)s for %(total)s (%(per_day)s a day). Used: %(used)s (the purchase "
+            "day counts); paused: %(frozen)s, neither used nor added. Unused: %(left)s, so "
+            "the refund is %(paid)s × %(left_n)d / %(total_n)d = %(amount)s."
+        )
+    else:
+        text = _(
+            "Paid %(paid)s. A course is refunded over its first %(total)s: %(used)s used "
+            "(the purchase day counts). Unused: %(left)s, so the refund is %(paid)s × "
+            "%(left_n)d / %(total_n)d = %(amount)s."
+        )
+    return text % values
 
 
 def _line_grants(line: OrderLine):
@@ -152,6 +239,8 @@ def refund_grant(*, grant: AccessGrant, requested_by: User, to_balance: bool = F
                     destination=destination,
                     requested_by=requested_by,
                     days_used=quote.days_used,
+                    days_total=quote.days_total,
+                    days_frozen=quote.days_frozen,
                 )
         except IntegrityError as exc:
             raise AlreadyRefunded(
@@ -164,14 +253,55 @@ def refund_grant(*, grant: AccessGrant, requested_by: User, to_balance: bool = F
                 kind=EntryKind.REFUND,
                 amount=quote.amount,
                 reference=f"refund:{refund.pk}",
-                description=_("Refund for order #%(id)s") % {"id": order.pk},
+                description=_refund_description(refund, order.pk),
                 order=order,
             )
             return _succeed(refund)
     return _send_to_provider(refund)
 
 
+def _refund_description(refund: Refund, order_id: int) -> str:
+    return _("Refund for order #%(id)s: %(days)s") % {
+        "id": order_id,
+        "days": ngettext(
+            "%(used)d day used of %(total)d",
+            "%(used)d days used of %(total)d",
+            refund.days_used,
+        )
+        % {"used": refund.days_used, "total": refund.days_total or refund.days_used},
+    }
+
+
+def _show_card_refund(refund: Refund) -> None:
+    """A purchase refunded to the card passes through the balance history as a pair of
+    lines (in, then out to the card), so the history tells every refund while the
+    balance stays as it was."""
+    line = refund.order_line
+    ledger_post_lines(
+        user_id=refund.user_id,
+        currency=refund.currency,
+        order=line.order,
+        lines=[
+            Line(
+                kind=EntryKind.REFUND,
+                amount=refund.amount,
+                reference=f"refund:{refund.pk}",
+                description=_refund_description(refund, line.order_id),
+            ),
+            Line(
+                kind=EntryKind.REFUND,
+                amount=-refund.amount,
+                reference=f"refund:{refund.pk}:to-card",
+                description=_("Refund for order #%(id)s sent back to the card")
+                % {"id": line.order_id},
+            ),
+        ],
+    )
+
+
 def _succeed(refund: Refund, provider_refund_id: str = "") -> Refund:
+    if refund.order_line_id and refund.destination == RefundDestination.PROVIDER:
+        _show_card_refund(refund)
     refund.status = RefundStatus.SUCCEEDED
     refund.provider_refund_id = provider_refund_id or refund.provider_refund_id
     refund.save(update_fields=["status", "provider_refund_id", "updated_at"])
@@ -258,18 +388,20 @@ def refund_topup(*, entry: LedgerEntry, amount: int, requested_by: User) -> Refu
     balance still covers it. The amount is held until the provider answers."""
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
         raise ValidationFailed({"amount": [_("Refund a positive amount.")]})
-    entry = LedgerEntry.objects.select_related("account", "payment").filter(pk=entry.pk).first()
-    if (
-        entry is None
-        or entry.kind != EntryKind.TOPUP
-        or entry.order is None
-        or entry.payment is None
+    entry = (
+        LedgerEntry.objects.select_related("account", "payment", "order")
+        .filter(pk=entry.pk)
+        .first()
+    )
+    # Someone else's entry gets the same answer as no entry at all.
+    if entry is None or (
+        entry.account.user_id != requested_by.id and not is_staff_like(requested_by)
     ):
+        raise NotFound(_("There is no such top-up."))
+    if entry.kind != EntryKind.TOPUP or entry.order is None or entry.payment is None:
         raise NotFound(_("There is no such top-up."))
     if entry.order.purpose != "topup":
         raise ValidationFailed({"entry": [_("Only a top-up can be refunded this way.")]})
-    if entry.account.user_id != requested_by.id and not is_staff_like(requested_by):
-        raise PermissionDenied(_("You can only refund your own top-ups."))
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=entry.payment_id)
         pending = sum(
@@ -283,7 +415,7 @@ def refund_topup(*, entry: LedgerEntry, amount: int, requested_by: User) -> Refu
                 {
                     "amount": [
                         _("At most %(left)s of this top-up can still be refunded.")
-                        % {"left": format_money(left, entry.account.currency)}
+                        % {"left": Money(max(left, 0), payment.currency).format()}
                     ]
                 }
             )
@@ -311,4 +443,4 @@ def line_grants_for(grant: AccessGrant) -> list[AccessGrant]:
     line_id = line_id_of(grant)
     if line_id is None:
         return [grant]
-    return list(_line_grants(OrderLine(pk=line_id)).order_by("pk"))
+    return list(_line_grants(OrderLine(pk=line_id)).select_related("course").order_by("pk"))

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from parta.billing.models import EventStatus, Order, OrderStatus, ProviderEvent
-from parta.billing.providers.base import EventKind, WebhookEvent
+from parta.billing.providers.base import EventKind, InvalidWebhook, WebhookEvent
 from parta.billing.providers.registry import get_provider
 from parta.billing.services.fulfilment import order_ended_unpaid, order_paid
 from parta.billing.services.refunds import refund_settled
@@ -100,6 +100,30 @@ def _insert_event(provider_name: str, event: WebhookEvent) -> ProviderEvent | No
     return stored if insert_unless_exists(stored) else None
 
 
+# The stored event's columns (ProviderEvent, Payment, Refund) and what PostgreSQL takes.
+_MAX_ID = 255
+_MAX_TYPE = 100
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def _check_storable(event: WebhookEvent) -> None:
+    """Refuse a (signed) event that the database could not store as it is."""
+    ids = (event.event_id, event.session_id, event.provider_payment_id, event.refund_id)
+    if any(len(value) > _MAX_ID for value in ids) or len(event.raw_type) > _MAX_TYPE:
+        raise InvalidWebhook("an id or the type of the event is too long")
+    if _has_nul(event.payload):
+        raise InvalidWebhook("the event holds a NUL character")
+
+
 def webhook_receive(
     *, provider_name: str, body: bytes, headers: Mapping[str, str]
 ) -> WebhookOutcome:
@@ -107,6 +131,7 @@ def webhook_receive(
     InvalidWebhook (400) before anything is stored."""
     provider = get_provider(provider_name)
     event = provider.parse_webhook(body, headers)
+    _check_storable(event)
     try:
         with transaction.atomic(durable=True):
             stored = _insert_event(provider_name, event)

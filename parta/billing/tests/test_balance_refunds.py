@@ -164,12 +164,13 @@ def test_manual_grant_has_nothing_to_refund(buyer):
         refund_grant(grant=AccessGrantFactory(user=buyer), requested_by=buyer)
 
 
-def test_refund_is_post_only(client, buyer):
+def test_refund_get_only_shows_the_confirmation(client, buyer):
     item = CourseItemFactory()
     pay(client, buy_json(client, item.pk)["url"])
     grant = AccessGrant.objects.get(user=buyer)
     response = client.get(reverse("billing:purchase-refund", args=[grant.pk]))
-    assert response.status_code == 405
+    assert response.status_code == 200
+    assert response.templates[0].name == "billing/refund_confirm.html"
     assert not Refund.objects.exists()
 
 

@@ -74,7 +74,7 @@ def test_coupon_with_5_uses_taken_by_20_buyers_at_once_is_used_5_times():
     buyers = [UserFactory() for _ in range(20)]
 
     def buy(i):
-        return order_create(user=buyers[i], item_ids=[item.pk], currency="RUB", coupon="FIVE")
+        return order_create(user=buyers[i - 3], item_ids=[item.pk], currency="RUB", coupon="FIVE")
 
     results, errors = run_together(20, buy)
     assert len(results) == 5
@@ -111,3 +111,51 @@ def test_the_same_webhook_100_times_at_once_grants_once():
     assert Payment.objects.count() == 1
     refs = list(LedgerEntry.objects.values_list("reference", flat=True))
     assert sorted(refs) == [f"order:{order.pk}:paid-in", f"order:{order.pk}:spend"]
+
+
+def test_one_buyer_placing_20_orders_at_once_uses_a_coupon_at_most_its_per_buyer_limit():
+    item = CourseItemFactory()
+    DiscountFactory(code="TWICE", max_redemptions=100, max_per_user=2)
+    buyer = UserFactory()
+
+    def buy(_i):
+        return order_create(user=buyer, item_ids=[item.pk], currency="RUB", coupon="TWICE")
+
+    results, errors = run_together(20, buy)
+    assert len(results) == 2
+    assert len(errors) == 18
+    assert all(isinstance(e, ValidationFailed) and "coupon" in e.errors for e in errors)
+    assert Discount.objects.get(code="TWICE").times_redeemed == 2
+    assert Order.objects.filter(discount__code="TWICE").count() == 2
+
+
+def test_expiry_running_while_buyers_redeem_keeps_the_count_true(settings):
+    """Orders expire (giving uses back) while others take them: the coupon's count is
+    always the number of live orders holding it, and never above the limit."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from parta.billing.models import OrderStatus
+    from parta.billing.services.expiry import orders_expire
+
+    settings.PARTA_UNPAID_ORDER_MINUTES = 30
+    item = CourseItemFactory()
+    DiscountFactory(code="FIVE", max_redemptions=5)
+    for _ in range(5):
+        order_create(user=UserFactory(), item_ids=[item.pk], currency="RUB", coupon="FIVE")
+    Order.objects.update(created_at=timezone.now() - timedelta(hours=1))
+    buyers = [UserFactory() for _ in range(15)]
+
+    def work(i):
+        if i < 3:
+            return orders_expire()
+        return order_create(user=buyers[i - 3], item_ids=[item.pk], currency="RUB", coupon="FIVE")
+
+    _results, errors = run_together(18, work)
+    assert all(isinstance(e, ValidationFailed) for e in errors), errors
+    live = Order.objects.filter(
+        discount__code="FIVE", status__in=[OrderStatus.PENDING, OrderStatus.PAID]
+    ).count()
+    assert Discount.objects.get(code="FIVE").times_redeemed == live <= 5
+    assert Order.objects.filter(status=OrderStatus.EXPIRED).count() == 5

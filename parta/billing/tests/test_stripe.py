@@ -244,7 +244,9 @@ def test_checkout_session_carries_the_coupon_and_tax_rates(stripe_settings, stri
     )
 
     # A second order with the same coupon and taxes makes no new coupon or tax rate.
-    other = order_create(user=user, item_ids=[price.item_id], currency="RUB", coupon="SPRING")
+    other = order_create(
+        user=UserFactory(), item_ids=[price.item_id], currency="RUB", coupon="SPRING"
+    )
     checkout_start(order=other, base_url=BASE_URL)
 
     assert len(stripe_shim.calls_to("POST", "/v1/coupons")) == 1

@@ -1,4 +1,4 @@
-// The item page's Buy form: asks /buy/<id>/ for a checkout and goes there; an error is
+// The item page's Buy form: posts to /buy/<id>/ for a checkout and goes there; an error is
 // shown in place, a coupon's next to the coupon field. "Pay from the balance" posts
 // the same form natively.
 (function () {
@@ -31,12 +31,11 @@
   form.addEventListener("submit", function (event) {
     if (event.submitter && event.submitter.hasAttribute("formaction")) { return; }
     event.preventDefault();
-    var params = new URLSearchParams(new FormData(form));
-    params.delete("csrfmiddlewaretoken");
+    var body = new FormData(form);
     var button = document.getElementById("buy-button");
     button.disabled = true;
     clearErrors();
-    fetch(form.dataset.buyUrl + "?" + params.toString(), {credentials: "same-origin", headers: {"Accept": "application/json"}})
+    fetch(form.dataset.buyUrl, {method: "POST", body: body, credentials: "same-origin", headers: {"Accept": "application/json"}})
       .then(function (response) { return response.json().then(function (body) { return {ok: response.ok, status: response.status, body: body}; }); })
       .then(function (result) {
         if (result.ok) { window.location.href = result.body.url; return; }
