@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "parta.access",
     "parta.learning",
     "parta.billing",
+    "parta.news",
 ]
 
 MIDDLEWARE = [
