@@ -67,8 +67,12 @@ class Post(models.Model):
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     # The broadcast creates its delivery rows in batches of recipients by id: the last id
     # done, so a killed worker resumes after it; set when every row exists.
-    enqueued_through = models.BigIntegerField(default=0, editable=False)
-    enqueued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    enqueued_through = models.BigIntegerField(
+        _("recipients stored up to id"), default=0, editable=False
+    )
+    enqueued_at = models.DateTimeField(
+        _("all recipients stored at"), null=True, blank=True, editable=False
+    )
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
