@@ -21,6 +21,7 @@ from parta.billing.services.ledger import balance_adjust
 from parta.billing.services.orders import buy, checkout_start, order_create, topup_create
 from parta.billing.services.refunds import refund_grant, refund_topup
 from parta.common.errors import NotFound, PermissionDenied
+from parta.common.serializers import BoundedIntegerField, IdField
 
 
 def _base_url(request) -> str:
@@ -84,9 +85,7 @@ def _orders_qs():
 class OrderListApi(APIView):
     @extend_schema_serializer(component_name="OrderListInput")
     class InputSerializer(serializers.Serializer):
-        items = serializers.ListField(
-            child=serializers.IntegerField(), min_length=1, max_length=20
-        )
+        items = serializers.ListField(child=IdField(), min_length=1, max_length=20)
         currency = serializers.CharField(max_length=3)
         coupon = serializers.CharField(required=False, allow_blank=True, max_length=40)
         pay_from_balance = serializers.BooleanField(default=False)
@@ -158,7 +157,7 @@ class OrderPayFromBalanceApi(APIView):
 class BuyApi(APIView):
     @extend_schema_serializer(component_name="BuyInput")
     class InputSerializer(serializers.Serializer):
-        item = serializers.IntegerField()
+        item = IdField()
         currency = serializers.CharField(required=False, allow_blank=True, max_length=3)
         coupon = serializers.CharField(required=False, allow_blank=True, max_length=40)
 
@@ -180,7 +179,7 @@ class BuyApi(APIView):
 class TopUpApi(APIView):
     @extend_schema_serializer(component_name="TopUpInput")
     class InputSerializer(serializers.Serializer):
-        amount = serializers.IntegerField(help_text="Minor units (kopecks, cents).")
+        amount = BoundedIntegerField(help_text="Minor units (kopecks, cents).")
         currency = serializers.CharField(max_length=3)
 
     @extend_schema(
@@ -211,10 +210,10 @@ class RefundOut(serializers.Serializer):
 class RefundApi(APIView):
     @extend_schema_serializer(component_name="RefundInput")
     class InputSerializer(serializers.Serializer):
-        grant = serializers.IntegerField(required=False)
+        grant = IdField(required=False)
         to_balance = serializers.BooleanField(default=False)
-        topup_entry = serializers.IntegerField(required=False)
-        amount = serializers.IntegerField(required=False, help_text="Top-ups only; minor units.")
+        topup_entry = IdField(required=False)
+        amount = BoundedIntegerField(required=False, help_text="Top-ups only; minor units.")
 
         def validate(self, attrs):
             if ("grant" in attrs) == ("topup_entry" in attrs):
