@@ -97,3 +97,17 @@ class RejectNulMiddleware:
                 json_dumps_params={"ensure_ascii": False},
             )
         return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+
+class PermissionsPolicyMiddleware:
+    """Send PARTA_PERMISSIONS_POLICY as the Permissions-Policy header on every answer."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.policy = getattr(settings, "PARTA_PERMISSIONS_POLICY", "")
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self.policy:
+            response.headers.setdefault("Permissions-Policy", self.policy)
+        return response
