@@ -26,3 +26,18 @@ class BoundedIntegerField(serializers.IntegerField):
         kwargs.setdefault("min_value", MIN_INT)
         kwargs.setdefault("max_value", MAX_INT)
         super().__init__(**kwargs)
+
+
+class CurrencyField(serializers.ChoiceField):
+    """An ISO currency code the school accepts (PARTA_CURRENCIES): the schema lists them.
+    Lower case is read as upper case ("rub" is RUB)."""
+
+    def __init__(self, **kwargs):
+        from django.conf import settings
+
+        super().__init__(choices=list(settings.PARTA_CURRENCIES), **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = data.strip().upper()
+        return super().to_internal_value(data)

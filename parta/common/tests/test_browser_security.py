@@ -16,9 +16,12 @@ def _violations(page: Page) -> list[str]:
     found: list[str] = []
     page.on(
         "console",
-        lambda message: found.append(message.text)
-        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text
-        else None,
+        lambda message: (
+            found.append(message.text)
+            if "Content Security Policy" in message.text
+            or "Content-Security-Policy" in message.text
+            else None
+        ),
     )
     return found
 
@@ -61,9 +64,9 @@ def test_api_docs_draw_from_local_files(page: Page, live_server):
     outside: list[str] = []
     page.on(
         "request",
-        lambda request: outside.append(request.url)
-        if not request.url.startswith(live_server.url)
-        else None,
+        lambda request: (
+            outside.append(request.url) if not request.url.startswith(live_server.url) else None
+        ),
     )
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(live_server.url + "/api/docs/")
