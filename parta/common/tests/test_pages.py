@@ -107,3 +107,26 @@ def test_home_lists_published_courses_only(client):
     html = client.get(reverse("home")).content.decode()
     assert "Открытый курс" in html
     assert "Черновик" not in html
+
+
+def test_the_readme_lists_every_api_route():
+    import re
+
+    from django.conf import settings
+
+    from parta.common.tests.test_hostile_input import routes
+
+    readme = (settings.BASE_DIR / "README.md").read_text()
+    api = [route for route in routes() if route.startswith("api/")]
+    assert len(api) > 15
+
+    def shown(route: str) -> str:
+        # <id:pk> is written <id>, <id:course_id> <course_id>, <slug:slug> <slug>.
+        return "/" + re.sub(
+            r"<(?:\w+:)?(\w+)>", lambda m: "<id>" if m[1] == "pk" else f"<{m[1]}>", route
+        )
+
+    def listed(route: str) -> bool:
+        return re.search(rf"`(?:[A-Z]+ )?{re.escape(shown(route))}`", readme) is not None
+
+    assert [shown(route) for route in api if not listed(route)] == []
