@@ -374,8 +374,8 @@ class AdjustmentApi(APIView):
 
     @extend_schema_serializer(component_name="AdjustmentInput")
     class InputSerializer(serializers.Serializer):
-        user = serializers.IntegerField()
-        currency = serializers.CharField(max_length=3)
+        user = IdField()
+        currency = CurrencyField()
         amount = serializers.IntegerField(help_text="Minor units; negative takes money away.")
         reason = serializers.CharField(max_length=200)
         key = serializers.UUIDField(help_text="Send the same key to retry safely.")
