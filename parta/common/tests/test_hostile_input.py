@@ -142,6 +142,7 @@ def test_a_huge_number_answer_is_a_400_with_a_message(client):
     student = UserFactory()
     AccessGrantFactory(user=student, course=task.topic.course)
     client.force_login(student)
+    client.cookies["django_language"] = "en"
     response = client.post(
         f"/api/v1/tasks/{task.pk}/answer/",
         {"answer": "1e99999999"},
