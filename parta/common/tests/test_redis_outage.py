@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from parta.access import cache as access_cache
 from parta.access.services import access_grant_deactivate
 from parta.access.tests.factories import AccessGrantFactory
-from parta.accounts.tests.factories import UserFactory
+from parta.accounts.tests.factories import STAFF_PASSWORD, ModeratorFactory, UserFactory
 from parta.catalog.tests.factories import CourseFactory, LessonFactory, TaskFactory, TopicFactory
 from parta.common import authentication
 from parta.common import cache as failover
@@ -117,6 +117,18 @@ def test_pages_and_apis_answer_while_redis_is_down_and_after(
     ]
     assert [r.status_code for r in sent] == [302, 302, 302, 200]
     assert "Too many" in sent[3].content.decode() or "Слишком много" in sent[3].content.decode()
+
+    # Password sign-in (and its failure counter) works too.
+    ModeratorFactory(email="teacher@example.com")
+    signin = type(client)()
+    wrong = signin.post(
+        reverse("account_login"), {"login": "teacher@example.com", "password": "wrong-one"}
+    )
+    assert wrong.status_code == 200
+    right = signin.post(
+        reverse("account_login"), {"login": "teacher@example.com", "password": STAFF_PASSWORD}
+    )
+    assert right.status_code == 302
 
     # A revocation during the outage is served at once.
     with django_capture_on_commit_callbacks(execute=True):
