@@ -20,7 +20,7 @@ def test_workers_walking_one_broadcast_at_once_store_everyone_once(monkeypatch):
     )
     services.post_publish(post=post)
 
-    results, errors = run_together(
+    _results, errors = run_together(
         4, lambda i: services.broadcast_run(post_id=post.pk, batch_size=7)
     )
 
