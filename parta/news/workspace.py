@@ -130,7 +130,8 @@ def progress(request, pk: int):
     return render(
         request,
         TEMPLATES + "_progress.html",
-        {"post": post, "progress": broadcast_progress(post=post)},
+        # The status tag and the buttons beside the title follow the bar (out of band).
+        {"post": post, "progress": broadcast_progress(post=post), "oob": True},
     )
 
 

@@ -122,6 +122,8 @@ def test_a_post_to_one_course_reaches_its_students_only(
     expect(progress).to_contain_text("Готово.")
     assert page.evaluate("() => window.notReloaded") is True  # htmx refreshed the bar
     assert page.locator("progress").get_attribute("value") == "2"
+    expect(page.locator("#post-status")).to_have_text("отправлено")
+    expect(page.get_by_role("button", name="Остановить рассылку")).to_have_count(0)
     post = Post.objects.get()
     assert post.status == PostStatus.SENT
     assert set(Message.objects.values_list("user__email", flat=True)) == {"ann@example.com"}
