@@ -101,7 +101,7 @@ class RejectNulMiddleware:
 
     def _refuse(self, request):
         message = _("The request contains a NUL character (\\0), which is not allowed.")
-        if request.path.startswith("/api/"):
+        if request.path.startswith("/api/") or "json" in (request.content_type or ""):
             return JsonResponse(
                 {"detail": message, "code": "nul_character"},
                 status=400,
