@@ -186,14 +186,22 @@ def post_cancel(*, post: Post, now: datetime | None = None) -> Post:
 
 def news_context(*, post: Post, user: User) -> dict:
     """What the ``news`` templates are rendered with, for one recipient."""
+    return {**_post_context(post), **_person_context(user)}
+
+
+def _post_context(post: Post) -> dict:
+    """The part of the context every recipient shares (made once per batch)."""
     text = strip_tags(render_markdown(post.body)).strip()
     return {
         "post_id": post.pk,
         "title": post.title,
         "excerpt": Truncator(text).chars(EXCERPT_LENGTH),
         "url": settings.PARTA_SITE_URL.rstrip("/") + reverse("news:detail", args=[post.pk]),
-        "email_headers": unsubscribe_headers(user=user, kind="news"),
     }
+
+
+def _person_context(user: User) -> dict:
+    return {"email_headers": unsubscribe_headers(user=user, kind="news")}
 
 
 def _channels_for(user: User) -> list[Channel]:
@@ -217,11 +225,12 @@ def broadcast_step(*, post_id: int, batch_size: int = BATCH_SIZE) -> bool:
             .only("id", "email", "telegram_chat_id", "telegram_blocked_at")
             .order_by("pk")[:batch_size]
         )
+        shared = _post_context(post) if users else {}
         for user in users:
             notify(
                 user=user,
                 kind="news",
-                context=news_context(post=post, user=user),
+                context={**shared, **_person_context(user)},
                 dedup_key=post.dedup_key,
                 channels=_channels_for(user),
             )
