@@ -44,6 +44,7 @@ from parta.notifications.models import Message, Status
 logger = logging.getLogger("parta.notifications")
 
 OPTED_OUT = "opted out"
+MIN_RETRY_SECONDS = 1.0
 LEASE_ENDED = "the worker stopped while sending (lease ended): it may or may not have arrived"
 # Telegram skips after which the person is told by email instead.
 EMAIL_FALLBACK_REASONS = ("blocked", "not linked")
@@ -138,7 +139,8 @@ def _retry(message: Message, reason: str, retry_after: float | None) -> bool:
         message,
         status=Status.QUEUED,
         last_error=reason,
-        next_attempt_at=timezone.now() + timedelta(seconds=max(0.0, delay)),
+        # At least a second: a run never spins on one row.
+        next_attempt_at=timezone.now() + timedelta(seconds=max(MIN_RETRY_SECONDS, delay)),
     )
 
 
