@@ -74,18 +74,21 @@ def test_a_worker_that_dies_mid_send_leaves_its_message_unknown_and_never_resent
             return "died"
 
     results, errors = run_together(3, work)
-    assert errors == [] and "died" in results
+    assert errors == []
+    assert "died" in results
     # The survivors (and a run after them) sent everything else once; the doomed row waits.
     delivery.deliver_due()
     assert Message.objects.get(pk=doomed).status == Status.SENDING
     assert Message.objects.filter(status=Status.SENT).count() == 39
-    assert set(ScriptedSender.sent.values()) == {1} and doomed not in ScriptedSender.sent
+    assert set(ScriptedSender.sent.values()) == {1}
+    assert doomed not in ScriptedSender.sent
 
     later = timezone.now() + timedelta(seconds=settings.PARTA_NOTIFY_LEASE_SECONDS + 1)
     assert delivery.leases_sweep(now=later) == 1
     ScriptedSender.reset(_slow_send)
     results, errors = run_together(3, lambda _i: delivery.deliver_due().total)
-    assert errors == [] and sum(results) == 0
+    assert errors == []
+    assert sum(results) == 0
     assert Message.objects.get(pk=doomed).status == Status.UNKNOWN
     assert ScriptedSender.sent == {}
 
@@ -103,6 +106,7 @@ def test_retries_back_off_and_end_failed_with_several_workers(settings):
     ScriptedSender.reset(busy)
     for _ in range(3):
         results, errors = run_together(3, lambda _i: delivery.deliver_due().total)
-        assert errors == [] and sum(results) == 20
+        assert errors == []
+        assert sum(results) == 20
         Message.objects.filter(status=Status.QUEUED).update(next_attempt_at=timezone.now())
     assert Message.objects.filter(status=Status.FAILED, attempts=3).count() == 20

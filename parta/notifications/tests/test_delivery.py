@@ -50,17 +50,21 @@ def test_every_channel_is_delivered_once_on_commit(django_capture_on_commit_call
     assert email.subject == "Lesson 7 is ready"
     assert "Hello, Ivan Petrov!" in email.body
     [(html, mimetype)] = email.alternatives
-    assert mimetype == "text/html" and "<b>Ivan Petrov</b>" in html
+    assert mimetype == "text/html"
+    assert "<b>Ivan Petrov</b>" in html
     row = _row(Channel.EMAIL)
     assert row.peer_id == email.extra_headers["Message-ID"] == f"<notification-{row.pk}@127.0.0.1>"
-    assert row.sent_at is not None and row.attempts == 1 and row.lease_until is None
+    assert row.sent_at is not None
+    assert row.attempts == 1
+    assert row.lease_until is None
     assert ScriptedSender.sent == {_row(Channel.TELEGRAM).pk: 1}
 
     # Told again, run again: nothing new is stored or sent.
     with django_capture_on_commit_callbacks(execute=True):
         _notify(user)
     assert delivery.deliver_due().total == 0
-    assert Message.objects.count() == 3 and len(mail.outbox) == 1
+    assert Message.objects.count() == 3
+    assert len(mail.outbox) == 1
 
 
 def test_retry_later_backs_off_with_jitter_then_fails(settings):
@@ -80,7 +84,8 @@ def test_retry_later_backs_off_with_jitter_then_fails(settings):
         _due_now()
     assert delivery.deliver_due().outcomes == {Status.FAILED: 1}
     row = _row(Channel.TELEGRAM)
-    assert row.status == Status.FAILED and row.attempts == 3
+    assert row.status == Status.FAILED
+    assert row.attempts == 3
     assert row.last_error == "peer busy (gave up after 3 tries)"
     assert ScriptedSender.sent == {}
 
@@ -150,7 +155,8 @@ def test_blocked_or_unlinked_telegram_falls_back_to_email(reason):
     _notify(user, channels=[Channel.TELEGRAM])
     delivery.deliver_due()
     telegram, email = _row(Channel.TELEGRAM), _row(Channel.EMAIL)
-    assert telegram.status == Status.SKIPPED and reason in telegram.last_error
+    assert telegram.status == Status.SKIPPED
+    assert reason in telegram.last_error
     assert (email.status, email.dedup_key, email.context) == (
         Status.SENT,
         "lesson:1",
@@ -193,7 +199,8 @@ def test_a_worker_that_dies_mid_send_leaves_the_row_unknown_never_resent(setting
     with pytest.raises(WorkerDied):
         delivery.deliver_due()
     row = _row(Channel.TELEGRAM)
-    assert row.status == Status.SENDING and row.attempts == 1
+    assert row.status == Status.SENDING
+    assert row.attempts == 1
     # Within the lease the sweep leaves it; nobody claims it either.
     assert delivery.leases_sweep() == 0
     ScriptedSender.reset()
@@ -201,7 +208,8 @@ def test_a_worker_that_dies_mid_send_leaves_the_row_unknown_never_resent(setting
     later = timezone.now() + timedelta(seconds=settings.PARTA_NOTIFY_LEASE_SECONDS + 1)
     assert delivery.leases_sweep(now=later) == 1
     row.refresh_from_db()
-    assert row.status == Status.UNKNOWN and "lease ended" in row.last_error
+    assert row.status == Status.UNKNOWN
+    assert "lease ended" in row.last_error
     assert delivery.deliver_due().total == 0
     assert delivery.leases_sweep(now=later) == 0
     assert ScriptedSender.sent == {}
@@ -247,7 +255,8 @@ def test_resend_requeues_only_failed_and_unknown_rows(django_capture_on_commit_c
         Channel.TELEGRAM: Status.SENT,
         Channel.SITE: Status.SENDING,
     }
-    assert len(mail.outbox) == 1 and sum(ScriptedSender.sent.values()) == 1
+    assert len(mail.outbox) == 1
+    assert sum(ScriptedSender.sent.values()) == 1
 
 
 def test_an_unregistered_kind_fails_visibly():
@@ -255,7 +264,8 @@ def test_an_unregistered_kind_fails_visibly():
     Message.objects.create(user=user, kind="gone", channel=Channel.EMAIL, dedup_key="x")
     delivery.deliver_due()
     row = Message.objects.get()
-    assert row.status == Status.FAILED and "unknown notification kind" in row.last_error
+    assert row.status == Status.FAILED
+    assert "unknown notification kind" in row.last_error
 
 
 def test_a_run_stops_at_its_time_budget_and_says_more_is_due(settings):
@@ -263,6 +273,8 @@ def test_a_run_stops_at_its_time_budget_and_says_more_is_due(settings):
     for number in range(3):
         _notify(UserFactory(), key=f"lesson:{number}", channels=[Channel.SITE])
     run = delivery.deliver_due(budget_seconds=0)
-    assert run.total == 0 and run.more_due
+    assert run.total == 0
+    assert run.more_due
     run = delivery.deliver_due()
-    assert run.outcomes == {Status.SENT: 3} and not run.more_due
+    assert run.outcomes == {Status.SENT: 3}
+    assert not run.more_due

@@ -19,28 +19,39 @@ def test_notify_is_one_insert_and_sends_nothing_before_commit(
     django_assert_num_queries, django_capture_on_commit_callbacks
 ):
     user = UserFactory()
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        with django_assert_num_queries(1) as captured:
-            notify(user=user, kind="outbox_test", context={"number": 1}, dedup_key="lesson:1")
+    with (
+        django_capture_on_commit_callbacks(execute=False) as callbacks,
+        django_assert_num_queries(1) as captured,
+    ):
+        notify(user=user, kind="outbox_test", context={"number": 1}, dedup_key="lesson:1")
     sql = captured.captured_queries[0]["sql"]
-    assert sql.startswith("INSERT") and '"notifications_message"' in sql
+    assert sql.startswith("INSERT")
+    assert '"notifications_message"' in sql
     assert Message.objects.filter(status=Status.QUEUED).count() == 3
     # Not a byte has left: the delivery is waiting for the commit.
-    assert mail.outbox == [] and ScriptedSender.sent == {}
+    assert mail.outbox == []
+    assert ScriptedSender.sent == {}
     assert len(callbacks) == 1
     callbacks[0]()
-    assert len(mail.outbox) == 1 and len(ScriptedSender.sent) == 1
+    assert len(mail.outbox) == 1
+    assert len(ScriptedSender.sent) == 1
     assert not Message.objects.exclude(status=Status.SENT).exists()
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_rollback_stores_nothing_and_sends_nothing():
     user = UserFactory()
-    with pytest.raises(RuntimeError), transaction.atomic():
-        notify(user=user, kind="outbox_test", context={"number": 1}, dedup_key="lesson:1")
-        raise RuntimeError("the caller's work failed")
+
+    def failing_request() -> None:
+        with transaction.atomic():
+            notify(user=user, kind="outbox_test", context={"number": 1}, dedup_key="lesson:1")
+            raise RuntimeError("the caller's work failed")
+
+    with pytest.raises(RuntimeError):
+        failing_request()
     assert not Message.objects.exists()
-    assert mail.outbox == [] and ScriptedSender.sent == {}
+    assert mail.outbox == []
+    assert ScriptedSender.sent == {}
 
 
 @pytest.mark.django_db(transaction=True)
