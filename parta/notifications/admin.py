@@ -46,17 +46,8 @@ def resend(modeladmin, request, queryset):
 
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
-    list_display = (
-        "id",
-        "created_at",
-        "kind",
-        "channel",
-        "recipient",
-        "status",
-        "attempts",
-        "sent_at",
-        "error",
-    )
+    # The error beside the status, so that a narrow screen still shows what went wrong.
+    list_display = ("created_at", "status", "error", "recipient", "kind", "channel", "attempts")
     list_filter = ("status", "kind", "channel")
     search_fields = ("user__email", "dedup_key")
     list_select_related = ("user",)
@@ -87,7 +78,7 @@ class MessageAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("last error"))
     def error(self, obj: Message) -> str:
-        return Truncator(obj.last_error).chars(80)
+        return Truncator(obj.last_error).chars(60)
 
     def has_add_permission(self, request) -> bool:
         return False
