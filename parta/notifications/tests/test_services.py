@@ -69,3 +69,18 @@ def test_notify_refuses_a_channel_its_kind_does_not_use():
         notify(user=UserFactory(), kind="outbox_code", dedup_key="k", channels=[Channel.TELEGRAM])
     with pytest.raises(LookupError):
         notify(user=UserFactory(), kind="no_such_kind", dedup_key="k")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_savepoint_does_not_take_the_delivery_of_the_rest_with_it():
+    first, second = UserFactory(), UserFactory()
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                notify(user=first, kind="outbox_test", context={"number": 1}, dedup_key="a")
+                raise RuntimeError
+        except RuntimeError:
+            pass
+        notify(user=second, kind="outbox_test", context={"number": 2}, dedup_key="b")
+    assert [m.to for m in mail.outbox] == [[second.email]]
+    assert set(Message.objects.values_list("user", flat=True)) == {second.pk}
