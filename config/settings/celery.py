@@ -42,8 +42,10 @@ PARTA_NOTIFY_BACKOFF_MAX_SECONDS = env.float("PARTA_NOTIFY_BACKOFF_MAX_SECONDS",
 # How long a worker may take to send one claimed message before it counts as dead and the
 # message becomes ``unknown``; longer than any channel's timeout (EMAIL_TIMEOUT, Telegram's).
 PARTA_NOTIFY_LEASE_SECONDS = env.float("PARTA_NOTIFY_LEASE_SECONDS", default=120.0)
-# Messages claimed per transaction. Each claimed message is in doubt if the worker is killed,
-# so this bounds the ``unknown`` rows a kill leaves (per worker process).
-PARTA_NOTIFY_CLAIM_BATCH = env.int("PARTA_NOTIFY_CLAIM_BATCH", default=1)
+# Messages a worker reserves per transaction (then claims one by one as it sends them), and
+# how long the reservation holds: a killed worker's reserved messages are due again after it.
+# Only the message being sent is in doubt when a worker is killed, whatever the batch.
+PARTA_NOTIFY_CLAIM_BATCH = env.int("PARTA_NOTIFY_CLAIM_BATCH", default=20)
+PARTA_NOTIFY_HOLD_SECONDS = env.float("PARTA_NOTIFY_HOLD_SECONDS", default=30.0)
 # One run of ``deliver_due`` stops claiming after this long and queues its successor.
 PARTA_NOTIFY_TASK_SECONDS = env.float("PARTA_NOTIFY_TASK_SECONDS", default=50.0)

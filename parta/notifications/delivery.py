@@ -1,8 +1,8 @@
 """Delivering the outbox: claim, send outside any transaction, record what happened.
 
 A worker claims due rows (``queued`` and ``next_attempt_at`` reached) with
-``SELECT ... FOR UPDATE SKIP LOCKED`` in a short transaction that marks them ``sending`` with a
-lease and counts the attempt; it commits before sending, so no lock is held while a peer
+``SELECT ... FOR UPDATE SKIP LOCKED`` in a short transaction; each becomes ``sending`` with a
+lease and its attempt counted; the worker commits before sending, so no lock is held while a peer
 answers, and two workers never hold the same row. After the send it records the outcome only
 if the row is still the one it claimed (same lease and attempt): a worker that comes back after
 its lease ended, or after staff re-queued the row, changes nothing.
@@ -11,8 +11,11 @@ No message is sent twice: a row whose worker died mid-send stays ``sending`` unt
 ends, then ``leases_sweep`` marks it ``unknown``, and nothing claims ``unknown`` rows; staff see
 them in the admin and may resend them (``parta.notifications.services.messages_resend``).
 
-Claims are one row at a time by default (``PARTA_NOTIFY_CLAIM_BATCH``): a row is in doubt
-only while it is being sent, so a killed worker leaves at most one ``unknown`` row per process.
+A worker first reserves a batch of due rows (``PARTA_NOTIFY_CLAIM_BATCH``) in that short
+transaction, moving their next attempt to a hold time of its own; it then claims each row with
+one conditional UPDATE just before sending it. A row is in doubt only while it is being sent, so
+a killed worker leaves at most one ``unknown`` row per process; the rest of its batch is due
+again when the hold ends, and a run that stops early gives it back at once.
 """
 
 from __future__ import annotations
@@ -74,10 +77,13 @@ def backoff_seconds(attempt: int) -> float:
     return step / 2 + random.uniform(0, step / 2)
 
 
-def messages_claim(*, limit: int, now=None) -> list[Message]:
-    """Claim up to ``limit`` due rows for this worker: ``sending``, leased, attempt counted."""
+def messages_reserve(*, limit: int, now=None) -> list[Message]:
+    """Reserve up to ``limit`` due rows for this worker, in one short transaction: their next
+    attempt moves to a hold time that only this worker knows, so no other worker takes them
+    until it ends. A reserved row is not in doubt: if the worker dies, it is due again when
+    the hold ends (``PARTA_NOTIFY_HOLD_SECONDS``)."""
     now = now or timezone.now()
-    lease_until = now + timedelta(seconds=settings.PARTA_NOTIFY_LEASE_SECONDS)
+    hold = now + timedelta(seconds=settings.PARTA_NOTIFY_HOLD_SECONDS)
     with transaction.atomic(durable=True):
         rows = list(
             Message.objects.select_for_update(skip_locked=True, of=("self",))
@@ -86,14 +92,40 @@ def messages_claim(*, limit: int, now=None) -> list[Message]:
             .order_by("next_attempt_at", "pk")[:limit]
         )
         if rows:
-            Message.objects.filter(pk__in=[row.pk for row in rows]).update(
-                status=Status.SENDING, lease_until=lease_until, attempts=F("attempts") + 1
-            )
+            Message.objects.filter(pk__in=[row.pk for row in rows]).update(next_attempt_at=hold)
     for row in rows:
-        row.status = Status.SENDING
-        row.lease_until = lease_until
-        row.attempts += 1
+        row.next_attempt_at = hold
     return rows
+
+
+def message_start(message: Message, *, now=None) -> bool:
+    """Claim one reserved row just before sending it: ``sending``, leased, attempt counted.
+    False if it is no longer this worker's (its hold ended and another worker took it)."""
+    now = now or timezone.now()
+    lease_until = now + timedelta(seconds=settings.PARTA_NOTIFY_LEASE_SECONDS)
+    started = Message.objects.filter(
+        pk=message.pk, status=Status.QUEUED, next_attempt_at=message.next_attempt_at
+    ).update(status=Status.SENDING, lease_until=lease_until, attempts=F("attempts") + 1)
+    if started:
+        message.status = Status.SENDING
+        message.lease_until = lease_until
+        message.attempts += 1
+    return bool(started)
+
+
+def messages_release(messages: list[Message]) -> None:
+    """Give back reserved rows this worker will not send (its run is stopping)."""
+    for hold in {message.next_attempt_at for message in messages}:
+        Message.objects.filter(
+            pk__in=[m.pk for m in messages if m.next_attempt_at == hold],
+            status=Status.QUEUED,
+            next_attempt_at=hold,
+        ).update(next_attempt_at=timezone.now())
+
+
+def messages_claim(*, limit: int, now=None) -> list[Message]:
+    """Reserve and claim up to ``limit`` due rows at once (all ``sending``)."""
+    return [row for row in messages_reserve(limit=limit, now=now) if message_start(row, now=now)]
 
 
 def _finish(message: Message, *, status: Status, also_unknown: bool = False, **fields) -> bool:
@@ -234,11 +266,17 @@ def deliver_due(*, budget_seconds: float | None = None, batch: int | None = None
                     status=Status.QUEUED, next_attempt_at__lte=timezone.now()
                 ).exists()
                 break
-            claimed = messages_claim(limit=batch)
-            if not claimed:
+            pending = messages_reserve(limit=batch)
+            if not pending:
                 break
-            for message in claimed:
-                run.outcomes[message_deliver(message, senders=senders)] += 1
+            try:
+                while pending and time.monotonic() < deadline:
+                    message = pending.pop(0)
+                    if message_start(message):
+                        run.outcomes[message_deliver(message, senders=senders)] += 1
+            finally:
+                if pending:
+                    messages_release(pending)
     finally:
         _running.active = False
         for sender in senders.values():

@@ -21,6 +21,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def _queue(rows: int, *, per_user: int = 10) -> None:
+    """Queue ``rows`` messages (delivered at once by the eager commit hook; the tests then
+    put them back in the queue, due now, as if no worker had run yet)."""
     users = [UserFactory() for _ in range(rows // per_user)]
     for user in users:
         for n in range(per_user):
@@ -32,12 +34,12 @@ def _slow_send(message) -> str:
     return f"peer-{message.pk}"
 
 
-@pytest.mark.parametrize("batch", [1, 7])
+@pytest.mark.parametrize("batch", [1, 7, 20])
 def test_workers_together_send_each_of_200_messages_exactly_once(settings, batch):
     settings.PARTA_NOTIFY_CLAIM_BATCH = batch
     ScriptedSender.reset(_slow_send)
     _queue(200)
-    Message.objects.update(status=Status.QUEUED, attempts=0)  # undo the eager runs' sends
+    Message.objects.update(status=Status.QUEUED, attempts=0, next_attempt_at=timezone.now())
     ScriptedSender.reset(_slow_send)
 
     results, errors = run_together(4, lambda _i: delivery.deliver_due().total)
@@ -57,7 +59,7 @@ class WorkerDied(BaseException):
 
 def test_a_worker_that_dies_mid_send_leaves_its_message_unknown_and_never_resent(settings):
     _queue(40)
-    Message.objects.update(status=Status.QUEUED, attempts=0)
+    Message.objects.update(status=Status.QUEUED, attempts=0, next_attempt_at=timezone.now())
     doomed = Message.objects.order_by("pk").values_list("pk", flat=True)[17]
 
     def send(message):

@@ -278,3 +278,60 @@ def test_a_run_stops_at_its_time_budget_and_says_more_is_due(settings):
     run = delivery.deliver_due()
     assert run.outcomes == {Status.SENT: 3}
     assert not run.more_due
+
+
+def test_a_killed_worker_leaves_only_the_message_it_was_sending_in_doubt(settings):
+    for number in range(5):
+        _notify(UserFactory(), key=f"lesson:{number}", channels=[Channel.TELEGRAM])
+    # A worker reserves five, starts sending the first, and is killed (nothing more runs).
+    reserved = delivery.messages_reserve(limit=5)
+    assert len(reserved) == 5
+    assert delivery.message_start(reserved[0])
+    # While its reservation holds, nobody else takes the other four.
+    assert delivery.deliver_due().total == 0
+
+    after_lease = timezone.now() + timedelta(seconds=settings.PARTA_NOTIFY_LEASE_SECONDS + 1)
+    assert delivery.leases_sweep(now=after_lease) == 1
+    assert Message.objects.get(pk=reserved[0].pk).status == Status.UNKNOWN
+    # The four it had only reserved are queued, due when the hold ends, and go out once.
+    assert Message.objects.filter(status=Status.QUEUED).count() == 4
+    Message.objects.filter(status=Status.QUEUED).update(next_attempt_at=timezone.now())
+    assert delivery.deliver_due().outcomes == {Status.SENT: 4}
+    assert reserved[0].pk not in ScriptedSender.sent
+    assert set(ScriptedSender.sent.values()) == {1}
+
+
+def test_reserved_rows_come_back_after_the_hold_and_go_out_once(settings):
+    for number in range(4):
+        _notify(UserFactory(), key=f"lesson:{number}", channels=[Channel.TELEGRAM])
+    reserved = delivery.messages_reserve(limit=4)  # and the worker is killed
+    assert delivery.deliver_due().total == 0
+    Message.objects.update(next_attempt_at=timezone.now())  # the hold has ended
+    assert delivery.deliver_due().outcomes == {Status.SENT: 4}
+    assert not Message.objects.exclude(status=Status.SENT).exists()
+    assert set(ScriptedSender.sent.values()) == {1}
+    # The dead worker's reservation is stale: it can start nothing.
+    assert not any(delivery.message_start(message) for message in reserved)
+
+
+def test_a_run_out_of_time_gives_its_reserved_rows_back(settings):
+    for number in range(3):
+        _notify(UserFactory(), key=f"lesson:{number}", channels=[Channel.SITE])
+    ticks = iter([0.0, 0.0, 0.0, 100.0, 100.0, 100.0])
+
+    def clock():
+        return next(ticks, 100.0)
+
+    original = delivery.time.monotonic
+    delivery.time.monotonic = clock
+    try:
+        run = delivery.deliver_due(budget_seconds=10)
+    finally:
+        delivery.time.monotonic = original
+    assert run.more_due
+    assert run.outcomes == {Status.SENT: 1}
+    # The two not reached are due now, not at the end of the hold.
+    assert (
+        Message.objects.filter(status=Status.QUEUED, next_attempt_at__lte=timezone.now()).count()
+        == 2
+    )
