@@ -9,3 +9,6 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         from parta.billing import checks  # noqa: F401 (registers the system checks)
+        from parta.notifications.kinds import Kind, register_kind
+
+        register_kind(Kind(name="access_ended", label=_("Access ended")))
