@@ -9,3 +9,6 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         from parta.billing import checks  # noqa: F401 (registers the system checks)
+        from parta.billing.notices import register_kinds
+
+        register_kinds()
