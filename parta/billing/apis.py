@@ -333,9 +333,16 @@ class EntryOut(serializers.Serializer):
     amount = serializers.IntegerField(help_text="> 0 adds to the balance, < 0 takes from it.")
     balance_after = serializers.IntegerField()
     currency = serializers.CharField(source="account.currency")
-    description = serializers.CharField()
+    description = serializers.SerializerMethodField(
+        help_text="What the entry was, in the caller's language."
+    )
     order_id = serializers.IntegerField(allow_null=True)
     created_at = serializers.DateTimeField()
+
+    def get_description(self, entry) -> str:
+        # The stored text is in the language of whoever caused the entry; the reader gets
+        # theirs (the history selector has already worked it out for its entries).
+        return getattr(entry, "what", None) or selectors.entry_text(entry)
 
 
 class BalanceApi(APIView):
