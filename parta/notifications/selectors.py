@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils.translation import get_language
 
 from parta.notifications.channels.base import Channel
 from parta.notifications.models import Message, Status
@@ -44,10 +46,13 @@ class BellItem:
 
 
 def bell_items(*, user, messages) -> list[BellItem]:
-    """Render a page of messages for the person (no queries: the context holds all)."""
+    """Render a page of messages for the person (no queries: the context holds all), in
+    the language of the page they are reading."""
+    reader = copy.copy(user)
+    reader.language = get_language() or user.message_language
     items = []
     for message in messages:
-        rendered = render_message(user=user, kind=message.kind, context=message.context)
+        rendered = render_message(user=reader, kind=message.kind, context=message.context)
         path = message.context.get("path") or ""
         text = rendered.text
         # Messages end with their link for email and Telegram; the site shows a button.
