@@ -21,6 +21,19 @@ from parta.notifications.models import Preference
 
 # The order channels are shown in, everywhere.
 CHANNEL_ORDER = (Channel.SITE, Channel.EMAIL, Channel.TELEGRAM)
+# The order kinds are shown in: money first, then access, then learning and news; kinds
+# not listed follow by name.
+KIND_ORDER = (
+    "receipt",
+    "refund_done",
+    "access_ending",
+    "access_ended",
+    "freeze_started",
+    "freeze_ended",
+    "topic_opened",
+    "news",
+    "weekly_digest",
+)
 
 
 @dataclass(frozen=True)
@@ -71,7 +84,11 @@ def preferences_for(*, user) -> list[KindPreferences]:
         )
     }
     rows = []
-    for kind in all_kinds():
+    ranked = sorted(
+        all_kinds(),
+        key=lambda k: KIND_ORDER.index(k.name) if k.name in KIND_ORDER else len(KIND_ORDER),
+    )
+    for kind in ranked:
         if kind.mandatory and len(kind.channels) == 1:
             continue
         choices = []
