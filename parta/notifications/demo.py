@@ -15,7 +15,7 @@ def seed_bell(*, student, course) -> int:
     """Store the demo student's in-site messages as delivered; returns how many are new.
     ``course`` is any object with ``title`` and ``slug`` (notifications imports no domain)."""
     now = timezone.now()
-    price = 299000
+    price = getattr(course, "price_amount", 0) or 299000
     samples = [
         (
             "receipt",
