@@ -82,8 +82,12 @@ def test_signed_sandbox_event_of_the_wrong_shape_is_refused(client, payload):
     status, body = _sandbox_post(client, payload)
 
     assert status == 400
-    assert body["code"] == "invalid"
-    assert body["detail"].startswith("Invalid webhook:")
+    if "\\u0000" in json.dumps(payload):
+        # The request guard refuses a NUL character before the webhook reads it.
+        assert body["code"] == "nul_character"
+    else:
+        assert body["code"] == "invalid"
+        assert body["detail"].startswith("Invalid webhook:")
     assert not ProviderEvent.objects.exists()
 
 

@@ -30,8 +30,10 @@ def bell(context):
     """The header's bell: one COUNT query for a signed-in user."""
     from parta.notifications.selectors import unread_count
 
-    user = context["request"].user
-    return {"unread": unread_count(user=user), "request": context["request"]}
+    request = context.get("request")
+    user = getattr(request, "user", None) or context.get("user")
+    unread = unread_count(user=user) if user is not None else 0
+    return {"unread": unread, "request": request}
 
 
 @register.inclusion_tag("notifications/_preferences_form.html", takes_context=True)
