@@ -42,6 +42,8 @@ def _shot(page: Page, name: str) -> None:
 
 @pytest.mark.parametrize("width", [1280, 390])
 def test_bell_dropdown_list_and_marking_read(page: Page, browser_live_server, student, width):
+    errors = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.set_viewport_size({"width": width, "height": 860})
     page.goto(f"{browser_live_server.url}/courses/")
     count = page.locator("#bell-count")
@@ -64,6 +66,7 @@ def test_bell_dropdown_list_and_marking_read(page: Page, browser_live_server, st
     expect(page.locator("li.notice.unread")).to_have_count(0)
     expect(count).to_be_hidden()
     assert not Message.objects.filter(user=student, read_at__isnull=True).exists()
+    assert errors == []  # nothing refused by the Content Security Policy, no script errors
 
 
 @pytest.mark.parametrize("width", [1280, 390])
