@@ -21,6 +21,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.expire_checkouts",
         "schedule": env.float("PARTA_EXPIRE_CHECKOUTS_EVERY", default=300.0),
     },
+    # Access ending in three days, freezes that ran out: once per grant and end (dedup).
+    "notify-access-ending": {
+        "task": "billing.notify_access_ending",
+        "schedule": env.float("PARTA_NOTIFY_ACCESS_ENDING_EVERY", default=3600.0),
+    },
+    # New topics opened in a course a student has: once per topic and student (dedup).
+    "notify-topics-opened": {
+        "task": "learning.notify_topics_opened",
+        "schedule": env.float("PARTA_NOTIFY_TOPICS_OPENED_EVERY", default=900.0),
+    },
 }
 
 # The outbox's delivery (parta.notifications.delivery): due messages are drained by
