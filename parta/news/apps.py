@@ -8,6 +8,7 @@ class NewsConfig(AppConfig):
     verbose_name = _("News")
 
     def ready(self) -> None:
+        from parta.news.unsubscribe import news_email_headers
         from parta.notifications.channels.base import Channel
         from parta.notifications.kinds import Kind, register_kind
 
@@ -16,6 +17,7 @@ class NewsConfig(AppConfig):
                 name="news",
                 label=_("School news"),
                 channels=(Channel.EMAIL, Channel.TELEGRAM, Channel.SITE),
+                email_headers=news_email_headers,
             )
         )
         # The digest goes to Telegram by default; by email only to those who turn it on.

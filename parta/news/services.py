@@ -27,7 +27,6 @@ from parta.common.errors import Conflict, ValidationFailed
 from parta.common.markdown import render_markdown
 from parta.news.models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH, Audience, Post, PostStatus
 from parta.news.selectors import audience_students
-from parta.news.unsubscribe import unsubscribe_headers
 from parta.notifications.channels.base import Channel
 from parta.notifications.models import Message, Status
 from parta.notifications.services import notify
@@ -184,24 +183,18 @@ def post_cancel(*, post: Post, now: datetime | None = None) -> Post:
     return post
 
 
-def news_context(*, post: Post, user: User) -> dict:
-    """What the ``news`` templates are rendered with, for one recipient."""
-    return {**_post_context(post), **_person_context(user)}
-
-
-def _post_context(post: Post) -> dict:
-    """The part of the context every recipient shares (made once per batch)."""
+def news_context(*, post: Post) -> dict:
+    """What the ``news`` templates are rendered with (the same for every recipient; the
+    unsubscribe headers are made per person when an email is sent)."""
     text = strip_tags(render_markdown(post.body)).strip()
     return {
         "post_id": post.pk,
         "title": post.title,
         "excerpt": Truncator(text).chars(EXCERPT_LENGTH),
         "url": settings.PARTA_SITE_URL.rstrip("/") + reverse("news:detail", args=[post.pk]),
+        # The bell's "Open" link.
+        "path": reverse("news:detail", args=[post.pk]),
     }
-
-
-def _person_context(user: User) -> dict:
-    return {"email_headers": unsubscribe_headers(user=user, kind="news")}
 
 
 def _channels_for(user: User) -> list[Channel]:
@@ -225,12 +218,12 @@ def broadcast_step(*, post_id: int, batch_size: int = BATCH_SIZE) -> bool:
             .only("id", "email", "telegram_chat_id", "telegram_blocked_at")
             .order_by("pk")[:batch_size]
         )
-        shared = _post_context(post) if users else {}
+        context = news_context(post=post) if users else {}
         for user in users:
             notify(
                 user=user,
                 kind="news",
-                context={**shared, **_person_context(user)},
+                context=context,
                 dedup_key=post.dedup_key,
                 channels=_channels_for(user),
             )

@@ -21,7 +21,7 @@ from parta.accounts.models import User
 from parta.common.errors import NotFound
 from parta.notifications.channels.base import Channel
 from parta.notifications.kinds import get_kind
-from parta.notifications.models import Preference
+from parta.notifications.preferences import preference_set
 
 SALT = "parta.news.unsubscribe"
 
@@ -48,12 +48,16 @@ def unsubscribe_url(*, user: User, kind: str, channel: str = Channel.EMAIL) -> s
 
 
 def unsubscribe_headers(*, user: User, kind: str) -> dict[str, str]:
-    """The headers the email sender adds (read from the message context's
-    ``email_headers``)."""
+    """``List-Unsubscribe`` and ``List-Unsubscribe-Post`` for one person's email."""
     return {
         "List-Unsubscribe": f"<{unsubscribe_url(user=user, kind=kind)}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
+
+
+def news_email_headers(*, user: User, context: dict) -> dict[str, str]:
+    """The news kind's headers, made when each email is sent (see Kind.email_headers)."""
+    return unsubscribe_headers(user=user, kind="news")
 
 
 def unsubscribe_read(*, token: str) -> Unsubscribe:
@@ -77,10 +81,5 @@ def unsubscribe_read(*, token: str) -> Unsubscribe:
 def unsubscribe_apply(*, token: str) -> Unsubscribe:
     """Turn the token's kind off on its channel for its person (idempotent)."""
     target = unsubscribe_read(token=token)
-    Preference.objects.update_or_create(
-        user=target.user,
-        kind=target.kind,
-        channel=target.channel,
-        defaults={"enabled": False},
-    )
+    preference_set(user=target.user, kind=target.kind, channel=target.channel, enabled=False)
     return target

@@ -27,8 +27,9 @@ def isodate(value):
         return value
 
 
-@register.filter
-def unsubscribe_link(headers) -> str:
-    """The address in a message's ``List-Unsubscribe`` header (``<https://…>``)."""
-    value = (headers or {}).get("List-Unsubscribe", "") if isinstance(headers, dict) else ""
-    return value.strip("<>")
+@register.simple_tag
+def news_unsubscribe_url(user) -> str:
+    """The one-click unsubscribe address of ``user``'s news emails."""
+    from parta.news.unsubscribe import unsubscribe_url
+
+    return unsubscribe_url(user=user, kind="news")

@@ -126,12 +126,30 @@ def test_a_broadcast_creates_every_row_in_batches_and_resumes_without_doubles(
     assert rows.filter(channel="telegram").get().user_id == students[2].pk
     assert set(rows.values_list("kind", flat=True)) == {"news"}
     email_row = rows.filter(channel="email", user=students[0]).get()
-    headers = email_row.context["email_headers"]
-    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert headers["List-Unsubscribe"].startswith("<http")
-    assert "/news/unsubscribe/" in headers["List-Unsubscribe"]
     assert email_row.context["title"] == "Exams"
     assert email_row.context["excerpt"] == "On Friday."
+
+
+def test_news_emails_carry_one_click_unsubscribe(moderator, no_delivery, mailoutbox):
+    from parta.notifications.tasks import deliver_due
+
+    reader = UserFactory(email="reader@example.com")
+    post = services.post_publish(post=_post(moderator))
+    services.broadcast_run(post_id=post.pk)
+    deliver_due()
+    [email] = [m for m in mailoutbox if m.to == ["reader@example.com"]]
+    assert email.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    link = email.extra_headers["List-Unsubscribe"]
+    assert link.startswith("<http")
+    assert "/news/unsubscribe/" in link
+    html = email.alternatives[0][0]
+    assert link.strip("<>") in html
+    assert email.subject == "Exams"
+    assert set(
+        Message.objects.filter(dedup_key=post.dedup_key, user=reader).values_list(
+            "channel", "status"
+        )
+    ) == {("email", Status.SENT), ("site", Status.SENT)}
 
 
 def test_progress_counts_rows_and_settles_to_sent(moderator, no_delivery):
