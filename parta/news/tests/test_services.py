@@ -220,3 +220,22 @@ def test_a_sent_post_cannot_be_edited(moderator, no_delivery):
     post = services.post_publish(post=_post(moderator))
     with pytest.raises(Conflict):
         services.post_update(post=post, title="New", body="Text", audience=Audience.ALL)
+
+
+def test_cancel_after_a_worker_reserved_rows_keeps_it_from_sending_them(moderator, no_delivery):
+    from parta.notifications.delivery import message_start, messages_reserve
+
+    _students(2)
+    post = services.post_publish(post=_post(moderator))
+    services.broadcast_run(post_id=post.pk)
+    reserved = messages_reserve(limit=10)
+    assert len(reserved) == 4
+    assert message_start(reserved[0]) is True  # this one is on its way
+
+    services.post_cancel(post=post)
+
+    assert [message_start(row) for row in reserved[1:]] == [False, False, False]
+    statuses = sorted(
+        Message.objects.filter(dedup_key=post.dedup_key).values_list("status", flat=True)
+    )
+    assert statuses == [Status.SENDING, Status.SKIPPED, Status.SKIPPED, Status.SKIPPED]
