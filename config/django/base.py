@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "parta.access",
     "parta.learning",
     "parta.billing",
+    "parta.news",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,12 @@
+from django.contrib import admin
+
+from parta.news.models import Post
+
+
+@admin.register(Post)
+class PostAdmin(admin.ModelAdmin):
+    list_display = ("title", "audience", "course", "status", "published_at", "author")
+    list_filter = ("status", "audience")
+    search_fields = ("title",)
+    raw_id_fields = ("author",)
+    readonly_fields = ("enqueued_through", "enqueued_at", "cancelled_at", "published_at")
