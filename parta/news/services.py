@@ -1,6 +1,6 @@
 """Writing and broadcasting news.
 
-A broadcast first creates every recipient's delivery rows with ``notify`` (kind ``news``,
+A broadcast first creates every recipient's delivery rows with ``notify_many`` (kind ``news``,
 dedup key ``news:<post id>``), in batches of recipients by id, each batch in its own
 transaction that also moves the post's cursor. A worker killed mid-way resumes after the
 last committed batch, and the outbox's unique constraint keeps a rerun from storing anyone
@@ -29,7 +29,7 @@ from parta.news.models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH, Audience, Post,
 from parta.news.selectors import audience_students
 from parta.notifications.channels.base import Channel
 from parta.notifications.models import Message, Status
-from parta.notifications.services import notify
+from parta.notifications.services import notify_many
 
 BATCH_SIZE = 1000
 EXCERPT_LENGTH = 400
@@ -219,14 +219,12 @@ def broadcast_step(*, post_id: int, batch_size: int = BATCH_SIZE) -> bool:
             .order_by("pk")[:batch_size]
         )
         context = news_context(post=post) if users else {}
-        for user in users:
-            notify(
-                user=user,
-                kind="news",
-                context=context,
-                dedup_key=post.dedup_key,
-                channels=_channels_for(user),
-            )
+        notify_many(
+            recipients=[(user, _channels_for(user)) for user in users],
+            kind="news",
+            context=context,
+            dedup_key=post.dedup_key,
+        )
         if users:
             post.enqueued_through = users[-1].pk
         if len(users) < batch_size:

@@ -30,22 +30,48 @@ def notify(
     rendered when it is sent, in the person's language, from the kind's templates.
     Preferences are applied at delivery, so a choice made after the event still counts.
     """
+    notify_many(recipients=[(user, channels)], kind=kind, context=context, dedup_key=dedup_key)
+
+
+def notify_many(
+    *,
+    recipients: Iterable[tuple[Any, Iterable[Channel] | None]],
+    kind: str,
+    context: dict[str, Any] | None = None,
+    dedup_key: str,
+) -> None:
+    """``notify`` for many people at once (a broadcast's batch): one INSERT for all of them.
+    ``recipients`` pairs each user with their channels (None: all of the kind's)."""
     described = get_kind(kind)
-    wanted = list(described.channels if channels is None else channels)
-    unknown = [channel for channel in wanted if channel not in described.channels]
-    if unknown:
-        raise ValueError(f"kind {kind!r} is not sent by {unknown}")
-    rows = [
-        Message(
-            user=user,
-            kind=kind,
-            channel=channel,
-            dedup_key=dedup_key,
-            context=context or {},
+    rows = []
+    for user, channels in recipients:
+        wanted = list(described.channels if channels is None else channels)
+        unknown = [channel for channel in wanted if channel not in described.channels]
+        if unknown:
+            raise ValueError(f"kind {kind!r} is not sent by {unknown}")
+        rows.extend(
+            Message(
+                user=user, kind=kind, channel=channel, dedup_key=dedup_key, context=context or {}
+            )
+            for channel in wanted
         )
-        for channel in wanted
-    ]
+    if not rows:
+        return
     Message.objects.bulk_create(rows, ignore_conflicts=True)
+    _start_delivery_on_commit()
+
+
+def _start_delivery_on_commit() -> None:
+    """One delivery kick per transaction, however many messages it stores: a thousand
+    notify calls in one batch must not queue a thousand tasks (in process, a thousand
+    drains). A kick registered in a savepoint that is still open covers us; one from a
+    savepoint rolled back since is gone, so we register our own."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        open_savepoints = set(connection.savepoint_ids)
+        for savepoints, callback, _robust in connection.run_on_commit:
+            if callback is _start_delivery and savepoints <= open_savepoints:
+                return
     transaction.on_commit(_start_delivery)
 
 
@@ -95,5 +121,5 @@ def messages_resend(*, ids: Iterable[int]) -> int:
         pk__in=list(ids), status__in=[Status.FAILED, Status.UNKNOWN]
     ).update(status=Status.QUEUED, next_attempt_at=timezone.now(), lease_until=None, attempts=0)
     if count:
-        transaction.on_commit(_start_delivery)
+        transaction.on_commit(_start_delivery)  # a staff action: its own kick
     return count

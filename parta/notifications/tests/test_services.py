@@ -9,7 +9,7 @@ from django.db import transaction
 from parta.accounts.tests.factories import UserFactory
 from parta.notifications.channels.base import Channel
 from parta.notifications.models import Message, Status
-from parta.notifications.services import notify
+from parta.notifications.services import notify, notify_many
 from parta.notifications.tests.senders import ScriptedSender
 
 pytestmark = pytest.mark.django_db
@@ -84,3 +84,36 @@ def test_a_rolled_back_savepoint_does_not_take_the_delivery_of_the_rest_with_it(
         notify(user=second, kind="outbox_test", context={"number": 2}, dedup_key="b")
     assert [m.to for m in mail.outbox] == [[second.email]]
     assert set(Message.objects.values_list("user", flat=True)) == {second.pk}
+
+
+def test_many_notifies_in_one_transaction_start_delivery_once(django_capture_on_commit_callbacks):
+    users = UserFactory.create_batch(5)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        for index, user in enumerate(users):
+            notify(user=user, kind="outbox_test", context={"number": index}, dedup_key="same")
+    # One kick drains them all; a thousand would queue a thousand tasks.
+    assert len(callbacks) == 1
+    callbacks[0]()
+    assert Message.objects.filter(status=Status.SENT).count() == 15
+    assert len(mail.outbox) == 5
+
+
+def test_notify_many_is_one_insert_for_a_whole_batch(
+    django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    # 20 people: SQLite caps the parameters of one statement; PostgreSQL takes 1,000 at once.
+    users = UserFactory.create_batch(20)
+    recipients = [(user, [Channel.SITE] if user.pk % 2 else None) for user in users]
+    with (
+        django_capture_on_commit_callbacks(execute=False) as callbacks,
+        django_assert_num_queries(1),
+    ):
+        notify_many(
+            recipients=recipients, kind="outbox_test", context={"number": 1}, dedup_key="n"
+        )
+    site_only = sum(1 for user in users if user.pk % 2)
+    assert Message.objects.count() == site_only + 3 * (20 - site_only)
+    assert len(callbacks) == 1
+    # The same batch again (a worker resuming) stores nothing new.
+    notify_many(recipients=recipients, kind="outbox_test", context={"number": 1}, dedup_key="n")
+    assert Message.objects.count() == site_only + 3 * (20 - site_only)
