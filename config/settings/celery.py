@@ -29,10 +29,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "news.publish_due",
         "schedule": env.float("PARTA_NEWS_PUBLISH_EVERY", default=60.0),
     },
-    # Mondays at 10:00 school time (CELERY_TIMEZONE).
+    # Mondays at 10:00 school time (CELERY_TIMEZONE); PARTA_DIGEST_EVERY (seconds) runs it
+    # on an interval instead, for tests and demos (it is sent once per person and week).
     "news-weekly-digest": {
         "task": "news.weekly_digest",
-        "schedule": crontab(minute=0, hour=10, day_of_week="mon"),
+        "schedule": env.float("PARTA_DIGEST_EVERY", default=0.0)
+        or crontab(minute=0, hour=10, day_of_week="mon"),
     },
     # Access ending in three days, freezes that ran out: once per grant and end (dedup).
     "notify-access-ending": {

@@ -144,3 +144,13 @@ def test_the_beat_runs_it_on_mondays_at_ten_school_time():
     schedule.nowfun = lambda: datetime(2026, 11, 30, 7, 0, 30, tzinfo=UTC)  # 10:00:30
     due, _next = schedule.is_due(last_run)
     assert due
+
+
+def test_beat_sends_the_digest_on_mondays_at_ten_school_time_by_default(settings):
+    # PARTA_DIGEST_EVERY (seconds) replaces it with an interval: test_celery_worker.py.
+    from celery.schedules import crontab
+
+    schedule = settings.CELERY_BEAT_SCHEDULE["news-weekly-digest"]["schedule"]
+    assert isinstance(schedule, crontab)
+    assert (schedule.minute, schedule.hour, schedule.day_of_week) == ({0}, {10}, {1})
+    assert settings.CELERY_TIMEZONE == "Europe/Moscow"
