@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "parta.access",
     "parta.learning",
     "parta.billing",
+    "parta.bot",
 ]
 
 MIDDLEWARE = [
@@ -144,3 +145,4 @@ from config.settings.email import *  # noqa: E402
 from config.settings.parta import *  # noqa: E402
 from config.settings.payments import *  # noqa: E402
 from config.settings.storage import *  # noqa: E402
+from config.settings.telegram import *  # noqa: E402

@@ -1,0 +1,360 @@
+"""Parta's one door to the Telegram Bot API: the bot object, the shared limiter, and sending.
+
+Everything Parta sends to Telegram (the outbox's messages and the bot's own replies) goes
+through a Bot made by ``make_bot``, whose session passes every chat-bound call through one
+limiter: at most ``PARTA_TELEGRAM_RATE`` messages a second overall and one message every
+``PARTA_TELEGRAM_CHAT_INTERVAL`` seconds to a chat, for all workers together.
+
+The limiter lives in Redis when ``REDIS_URL`` is set (one Lua script reserves the next global
+slot and the chat's slot atomically, on Redis's clock). Without Redis it is kept in the process:
+Celery then runs tasks eagerly inside the one ``make run`` process, so that process is the only
+sender; a database row would turn every send into a write lock shared with the pages (on
+SQLite the whole database), and several processes need Redis anyway (``check --deploy``, W002).
+
+``telegram_send`` is the synchronous entry for the outbox worker: each thread keeps one event
+loop and one Bot (one HTTP connection pool) for its life, closed by ``telegram_close`` or at exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import logging
+import os
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramEntityTooLarge,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+)
+from django.conf import settings
+from django.core.cache import cache
+
+from parta.notifications.channels.base import DeliveryFailed, RetryLater, SkipDelivery
+
+logger = logging.getLogger(__name__)
+
+# Telegram's own cap on a message's text (after entities are parsed).
+TEXT_LIMIT = 4096
+
+
+class BotBlocked(SkipDelivery):
+    """Telegram said 403: the person blocked the bot (or deleted their account)."""
+
+    def __init__(self, detail: str = ""):
+        super().__init__("blocked")
+        self.detail = detail
+
+
+class ChatMigrated(Exception):
+    """A group became a supergroup: its messages go to ``new_chat_id`` from now on."""
+
+    def __init__(self, new_chat_id: int):
+        super().__init__(f"chat migrated to {new_chat_id}")
+        self.new_chat_id = new_chat_id
+
+
+def telegram_enabled() -> bool:
+    return bool(settings.TELEGRAM_BOT_TOKEN)
+
+
+# --- The limiter ------------------------------------------------------------------------
+
+
+class Limiter(Protocol):
+    def reserve(self, chat_id: int | str) -> tuple[bool, float]:
+        """Try to book a send to ``chat_id``. ``(True, wait)``: booked, send in ``wait``
+        seconds. ``(False, wait)``: the chat had a message too recently, ask again in
+        ``wait`` seconds (nothing booked, so a busy chat never holds up the others)."""
+        ...
+
+    def reset(self) -> None: ...
+
+
+class LocalLimiter:
+    """The limiter for one process (threads share it)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._global_tat = 0.0
+        self._chats: dict[str, float] = {}
+
+    def reserve(self, chat_id: int | str) -> tuple[bool, float]:
+        rate, chat_interval = _limits()
+        with self._lock:
+            now = time.monotonic()
+            key = str(chat_id)
+            chat_tat = self._chats.get(key, 0.0)
+            if chat_tat > now:
+                return False, chat_tat - now
+            slot = max(now, self._global_tat)
+            self._global_tat = slot + 1.0 / rate
+            if len(self._chats) > 50_000:
+                # Memory stays flat over a broadcast: forget chats whose interval is over.
+                self._chats = {k: v for k, v in self._chats.items() if v > now}
+            self._chats[key] = slot + chat_interval
+            return True, slot - now
+
+    def reset(self) -> None:
+        with self._lock:
+            self._global_tat = 0.0
+            self._chats.clear()
+
+
+_RESERVE_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local global_interval = tonumber(ARGV[1])
+local chat_interval = tonumber(ARGV[2])
+local chat_tat = tonumber(redis.call('GET', KEYS[2]) or '0')
+if chat_tat > now then
+  return {0, tostring(chat_tat - now)}
+end
+local slot = tonumber(redis.call('GET', KEYS[1]) or '0')
+if slot < now then slot = now end
+local global_next = slot + global_interval
+local chat_next = slot + chat_interval
+redis.call('SET', KEYS[1], string.format('%.6f', global_next),
+  'PX', math.ceil((global_next - now) * 1000) + 1000)
+redis.call('SET', KEYS[2], string.format('%.6f', chat_next),
+  'PX', math.ceil((chat_next - now) * 1000) + 1000)
+return {1, tostring(slot - now)}
+"""
+
+
+class RedisLimiter:
+    """The limiter shared by every process and machine through Redis (its clock, one script)."""
+
+    def __init__(self, url: str, prefix: str) -> None:
+        import redis
+
+        self._client = redis.Redis.from_url(url)
+        self._script = self._client.register_script(_RESERVE_SCRIPT)
+        self._prefix = f"{prefix}:telegram:limit"
+
+    def reserve(self, chat_id: int | str) -> tuple[bool, float]:
+        rate, chat_interval = _limits()
+        booked, wait = self._script(
+            keys=[f"{self._prefix}:global", f"{self._prefix}:chat:{chat_id}"],
+            args=[1.0 / rate, chat_interval],
+        )
+        return bool(int(booked)), max(0.0, float(wait))
+
+    def reset(self) -> None:
+        keys = list(self._client.scan_iter(f"{self._prefix}:*", count=1000))
+        if keys:
+            self._client.delete(*keys)
+
+
+def _limits() -> tuple[float, float]:
+    return float(settings.PARTA_TELEGRAM_RATE), float(settings.PARTA_TELEGRAM_CHAT_INTERVAL)
+
+
+_limiter_lock = threading.Lock()
+_limiter: tuple[tuple, Limiter] | None = None
+
+
+def get_limiter() -> Limiter:
+    """The limiter for the current settings (a new one after a fork or a settings change)."""
+    global _limiter
+    key = (os.getpid(), settings.REDIS_URL)
+    with _limiter_lock:
+        if _limiter is None or _limiter[0] != key:
+            if settings.REDIS_URL:
+                prefix = settings.CACHES["default"].get("KEY_PREFIX") or "parta"
+                limiter: Limiter = RedisLimiter(settings.REDIS_URL, prefix)
+            else:
+                limiter = LocalLimiter()
+            _limiter = (key, limiter)
+        return _limiter[1]
+
+
+async def wait_for_slot(chat_id: int | str) -> None:
+    limiter = get_limiter()
+    while True:
+        booked, wait = limiter.reserve(chat_id)
+        if wait > 0:
+            await asyncio.sleep(wait)
+        if booked:
+            return
+
+
+class LimiterMiddleware(BaseRequestMiddleware):
+    """Every Bot API call addressed to a chat waits for its slot in the shared limiter."""
+
+    async def __call__(self, make_request, bot, method):
+        chat_id = getattr(method, "chat_id", None)
+        if chat_id is not None:
+            await wait_for_slot(chat_id)
+        return await make_request(bot, method)
+
+
+# --- The bot object -----------------------------------------------------------------
+
+
+def make_bot(*, token: str | None = None) -> Bot:
+    """A Bot on the configured Bot API, HTML parse mode, every send limited."""
+    session = AiohttpSession(
+        api=TelegramAPIServer.from_base(settings.TELEGRAM_API_BASE),
+        timeout=float(settings.PARTA_TELEGRAM_TIMEOUT),
+    )
+    session.middleware(LimiterMiddleware())
+    return Bot(
+        token=token or settings.TELEGRAM_BOT_TOKEN,
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+async def asend(bot: Bot, *, chat_id: int, text: str, reply_markup: Any = None) -> int:
+    """Send one HTML message; Telegram's answers become the outbox's errors."""
+    if len(text) > TEXT_LIMIT:
+        text = text[: TEXT_LIMIT - 1] + "…"
+    try:
+        sent = await bot.send_message(chat_id=chat_id, text=text, reply_markup=reply_markup)
+    except TelegramRetryAfter as exc:
+        raise RetryLater(f"Telegram: {exc.message}", retry_after=exc.retry_after) from exc
+    except TelegramMigrateToChat as exc:
+        raise ChatMigrated(exc.migrate_to_chat_id) from exc
+    except TelegramForbiddenError as exc:
+        raise BotBlocked(exc.message) from exc
+    except (TelegramBadRequest, TelegramNotFound, TelegramEntityTooLarge) as exc:
+        raise DeliveryFailed(f"Telegram: {exc.message}") from exc
+    except (TimeoutError, TelegramNetworkError) as exc:
+        raise RetryLater(f"Telegram unreachable: {exc}") from exc
+    except TelegramAPIError as exc:
+        # 5xx, 401 (a token being replaced) and the rest: the message waits.
+        raise RetryLater(f"Telegram: {exc.message}") from exc
+    return sent.message_id
+
+
+# --- The synchronous entry ----------------------------------------------------------
+
+
+class _ThreadBot:
+    """One event loop and one Bot for one thread, kept between sends."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.loop = asyncio.new_event_loop()
+        self.bot: Bot | None = None
+        self.key: tuple | None = None
+
+    def run(self, call: Callable[[Bot], Awaitable[Any]]) -> Any:
+        key = (settings.TELEGRAM_BOT_TOKEN, settings.TELEGRAM_API_BASE)
+        if self.key != key:
+            self._close_bot()
+            self.bot, self.key = make_bot(), key
+        return self.loop.run_until_complete(call(self.bot))
+
+    def _close_bot(self) -> None:
+        if self.bot is not None:
+            try:
+                self.loop.run_until_complete(self.bot.session.close())
+            except Exception:  # closing must never hide the real work's outcome
+                logger.exception("closing the Telegram session failed")
+            self.bot = self.key = None
+
+    def close(self) -> None:
+        if self.loop.is_closed() or self.loop.is_running():
+            return
+        self._close_bot()
+        self.loop.close()
+
+
+_local = threading.local()
+_thread_bots: list[_ThreadBot] = []
+_thread_bots_lock = threading.Lock()
+
+
+def _thread_bot() -> _ThreadBot:
+    current = getattr(_local, "bot", None)
+    if current is None or current.pid != os.getpid() or current.loop.is_closed():
+        current = _ThreadBot()
+        _local.bot = current
+        with _thread_bots_lock:
+            _thread_bots.append(current)
+    return current
+
+
+def run_with_bot(call: Callable[[Bot], Awaitable[Any]]) -> Any:
+    """Run ``call(bot)`` on this thread's loop and Bot (from synchronous code only)."""
+    if not telegram_enabled():
+        raise SkipDelivery("bot not configured")
+    return _thread_bot().run(call)
+
+
+def telegram_send(
+    *,
+    chat_id: int,
+    text: str,
+    reply_markup: Any = None,
+    on_migrate: Callable[[int], None] | None = None,
+) -> int:
+    """Send ``text`` (HTML: callers escape what they insert) to ``chat_id``; the message id.
+
+    Raises RetryLater (429 with its retry_after, 5xx, network), BotBlocked (a SkipDelivery:
+    403), DeliveryFailed (400), SkipDelivery("bot not configured"). A group that became a
+    supergroup is followed once: ``on_migrate(new_chat_id)`` is called to store the new id
+    (outside the event loop, so it may use the ORM), then the message goes there.
+    """
+
+    def send_to(target: int):
+        return lambda bot: asend(bot, chat_id=target, text=text, reply_markup=reply_markup)
+
+    try:
+        return run_with_bot(send_to(chat_id))
+    except ChatMigrated as moved:
+        if on_migrate is not None:
+            on_migrate(moved.new_chat_id)
+        try:
+            return run_with_bot(send_to(moved.new_chat_id))
+        except ChatMigrated as again:
+            raise DeliveryFailed(f"Telegram: chat migrated twice ({again.new_chat_id})") from again
+
+
+def telegram_close() -> None:
+    """Close every thread's Bot session and loop (a worker shutting down; tests)."""
+    with _thread_bots_lock:
+        bots = [bot for bot in _thread_bots if bot.pid == os.getpid()]
+        _thread_bots.clear()
+    for bot in bots:
+        bot.close()
+    _local.bot = None
+
+
+atexit.register(telegram_close)
+
+
+def telegram_bot_username() -> str:
+    """The bot's @username (without @) for deep links; "" when unknown or the bot is off."""
+    if not telegram_enabled():
+        return ""
+    if settings.TELEGRAM_BOT_USERNAME:
+        return settings.TELEGRAM_BOT_USERNAME
+    cache_key = f"telegram:username:{settings.TELEGRAM_BOT_TOKEN.split(':', 1)[0]}"
+    username = cache.get(cache_key)
+    if username is None:
+        try:
+            me = run_with_bot(lambda bot: bot.get_me())
+        except Exception:  # the profile still renders; the link says the bot is unavailable
+            logger.warning("Telegram getMe failed", exc_info=True)
+            return ""
+        username = me.username or ""
+        cache.set(cache_key, username, 3600)
+    return username
