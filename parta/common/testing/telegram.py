@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import itertools
 import json
 import threading
@@ -257,7 +258,7 @@ class FakeTelegram:
             if request.content_type == "application/json":
                 params.update(await request.json())
             else:
-                params.update({key: value for key, value in (await request.post()).items()})
+                params.update(dict((await request.post()).items()))
         return params
 
     def _failure_for(self, method: str, chat_id: int | None) -> Failure | None:
@@ -391,10 +392,8 @@ class FakeTelegram:
             # Telegram forgets updates below the offset: they were confirmed.
             self._updates = [update for update in self._updates if update["update_id"] >= offset]
             if not self._updates and timeout > 0:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._updates_arrived.wait(), timeout)
-                except TimeoutError:
-                    pass
             return list(self._updates)
 
 

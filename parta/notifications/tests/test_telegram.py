@@ -3,6 +3,7 @@ shared limiter."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 import time
@@ -170,7 +171,7 @@ def test_one_message_a_second_per_chat_under_concurrent_senders(telegram_peer, s
     for chat in (501, 502):
         times = sorted(call.at for call in telegram_peer.sent(chat))
         assert len(times) == 4
-        gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+        gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
         assert min(gaps) >= 0.9, gaps
 
 
@@ -217,9 +218,9 @@ def test_the_redis_limiter_is_shared_by_separate_limiters(settings):
     limiters[0].reset()
     assert len(slots) == 40
     times = sorted(moment for _chat, moment in slots)
-    gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     assert min(gaps) >= 0.019  # 1/50 s apart, booked on Redis's clock
     for chat in (1, 2):
         chat_times = sorted(moment for booked_chat, moment in slots if booked_chat == chat)
         assert len(chat_times) == 4
-        assert min(b - a for a, b in zip(chat_times, chat_times[1:], strict=False)) >= 0.99
+        assert min(b - a for a, b in itertools.pairwise(chat_times)) >= 0.99
