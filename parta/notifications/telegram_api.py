@@ -328,17 +328,25 @@ def telegram_send(
             raise DeliveryFailed(f"Telegram: chat migrated twice ({again.new_chat_id})") from again
 
 
-def telegram_close() -> None:
-    """Close every thread's Bot session and loop (a worker shutting down; tests)."""
-    with _thread_bots_lock:
-        bots = [bot for bot in _thread_bots if bot.pid == os.getpid()]
-        _thread_bots.clear()
+def telegram_close(*, all_threads: bool = False) -> None:
+    """Close this thread's Bot session and loop (a worker thread ending; tests), or every
+    thread's at exit."""
+    if all_threads:
+        with _thread_bots_lock:
+            bots = [bot for bot in _thread_bots if bot.pid == os.getpid()]
+            _thread_bots.clear()
+    else:
+        current = getattr(_local, "bot", None)
+        bots = [current] if current is not None else []
+        with _thread_bots_lock:
+            if current in _thread_bots:
+                _thread_bots.remove(current)
     for bot in bots:
         bot.close()
     _local.bot = None
 
 
-atexit.register(telegram_close)
+atexit.register(telegram_close, all_threads=True)
 
 
 def telegram_bot_username() -> str:

@@ -19,8 +19,14 @@ pytestmark = pytest.mark.django_db
 CHAT = 880001
 
 
+def test_a_linked_user_hears_their_own_language(run_bot, telegram_peer):
+    UserFactory(telegram_chat_id=CHAT)  # no language chosen: the school's (Russian)
+    (reply,) = run_bot(lambda: telegram_peer.push_message(CHAT, "/help", language="en"), replies=1)
+    assert "ваши успехи по каждому курсу" in reply.text
+
+
 def test_a_good_token_links_the_chat(run_bot, telegram_peer):
-    user = UserFactory(full_name="Ann <Smith>")
+    user = UserFactory(full_name="Ann <Smith>", language="en")
     token = services.link_token_create(user=user)
     assert len(token) <= 64
     (reply,) = run_bot(lambda: telegram_peer.push_message(CHAT, f"/start {token}"), replies=1)
@@ -69,7 +75,7 @@ def test_a_token_that_is_not_ours_is_refused(run_bot, telegram_peer, token):
 
 
 def test_a_chat_linked_to_someone_else_is_refused(run_bot, telegram_peer):
-    UserFactory(telegram_chat_id=CHAT)
+    UserFactory(telegram_chat_id=CHAT, language="en")
     other = UserFactory()
     token = services.link_token_create(user=other)
     (reply,) = run_bot(lambda: telegram_peer.push_message(CHAT, f"/start {token}"), replies=1)
@@ -106,7 +112,7 @@ def test_help_speaks_the_telegram_apps_language_to_a_stranger(run_bot, telegram_
 
 
 def test_unlink(run_bot, telegram_peer):
-    user = UserFactory(telegram_chat_id=CHAT)
+    user = UserFactory(telegram_chat_id=CHAT, language="en")
     (first,) = run_bot(lambda: telegram_peer.push_message(CHAT, "/unlink"), replies=1)
     (second,) = run_bot(lambda: telegram_peer.push_message(CHAT, "/unlink"), replies=1)
     assert "unlinked" in first.text
@@ -141,7 +147,7 @@ def test_a_user_who_blocked_the_bot_and_writes_again_is_reachable(run_bot, teleg
 
 
 def test_the_loop_survives_a_failing_handler(run_bot, telegram_peer, monkeypatch):
-    UserFactory(telegram_chat_id=CHAT)
+    UserFactory(telegram_chat_id=CHAT, language="en")
 
     def broken(**kwargs):
         raise RuntimeError("the database went away")

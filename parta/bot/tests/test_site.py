@@ -84,7 +84,7 @@ def test_profile_says_when_the_bot_is_off(client, settings):
     page = client.get(reverse("accounts:profile")).content.decode()
     assert reverse("bot:connect") in page
     block = client.get(reverse("bot:connect"), HTTP_HX_REQUEST="true").content.decode()
-    assert "not set up on this site" in block
+    assert "Telegram-бот на этом сайте не настроен." in block  # pages speak Russian
     client.post(reverse("bot:connect"), HTTP_HX_REQUEST="true")
     assert not LinkToken.objects.exists()
 
@@ -93,7 +93,7 @@ def test_connect_shows_a_one_time_deep_link_and_its_qr_code(client, telegram_pee
     user = UserFactory()
     client.force_login(user)
     block = client.get(reverse("bot:connect"), HTTP_HX_REQUEST="true").content.decode()
-    assert "Connect Telegram" in block
+    assert "Подключить Telegram" in block
     block = client.post(reverse("bot:connect"), HTTP_HX_REQUEST="true").content.decode()
     (token,) = re.findall(r"https://t\.me/parta_test_bot\?start=([A-Za-z0-9_-]{1,64})\"", block)
     assert "<svg" in block
@@ -109,7 +109,7 @@ def test_the_profile_unlinks(client, telegram_peer):
     user = UserFactory(telegram_chat_id=77)
     client.force_login(user)
     block = client.get(reverse("bot:connect"), HTTP_HX_REQUEST="true").content.decode()
-    assert "Unlink Telegram" in block
+    assert "Отвязать Telegram" in block
     response = client.post(reverse("bot:unlink"))
     assert response.status_code == 302
     user.refresh_from_db()
@@ -171,7 +171,7 @@ def test_runbot_polls_survives_errors_and_stops_cleanly(telegram_peer, tmp_path,
         telegram_peer.push_message(31, "/help")
         telegram_peer.push_message(31, "/stats")
         replies = telegram_peer.wait_for_sent(2, chat_id=31, timeout=15)
-        assert all("Something went wrong" in reply.text for reply in replies)
+        assert all("что-то пошло не так" in reply.text for reply in replies)
         assert process.poll() is None
         process.send_signal(stop)
         out, err = process.communicate(timeout=15)

@@ -425,6 +425,6 @@ if pytest is not None:
 
         peer = telegram_peer_for(settings)
         yield peer
-        telegram_api.telegram_close()
+        telegram_api.telegram_close(all_threads=True)
         telegram_api.get_limiter().reset()
         peer.stop()
