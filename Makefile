@@ -4,13 +4,19 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
+# pipefail: a failing pip fails the target even though its output goes through grep.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 
 .PHONY: run test install lint format lock messages bench-export clean
 
 $(STAMP): requirements.lock
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@test -x $(BIN)/python || { echo "== Creating the virtualenv in $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo "== Installing $$(grep -c '==' requirements.lock) pinned packages from requirements.lock (a few minutes on a fresh machine)"
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on -r requirements.lock \
+		| { grep -v '^Requirement already satisfied' || true; }
 	@touch $(STAMP)
+	@echo "== Installed"
 
 install: $(STAMP)
 

@@ -21,6 +21,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "csp",
     "django_htmx",
     "allauth",
     "allauth.account",
@@ -36,9 +38,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "parta.common.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "parta.common.middleware.SchoolLanguageMiddleware",
+    "parta.common.middleware.RejectNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -144,5 +149,6 @@ from config.settings.celery import *  # noqa: E402
 from config.settings.email import *  # noqa: E402
 from config.settings.parta import *  # noqa: E402
 from config.settings.payments import *  # noqa: E402
+from config.settings.security import *  # noqa: E402
 from config.settings.storage import *  # noqa: E402
 from config.settings.telegram import *  # noqa: E402

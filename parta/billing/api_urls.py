@@ -4,14 +4,14 @@ from parta.billing import apis
 
 urlpatterns = [
     path("billing/orders/", apis.OrderListApi.as_view(), name="billing-orders"),
-    path("billing/orders/<int:pk>/", apis.OrderDetailApi.as_view(), name="billing-order"),
+    path("billing/orders/<id:pk>/", apis.OrderDetailApi.as_view(), name="billing-order"),
     path(
-        "billing/orders/<int:pk>/checkout/",
+        "billing/orders/<id:pk>/checkout/",
         apis.OrderCheckoutApi.as_view(),
         name="billing-order-checkout",
     ),
     path(
-        "billing/orders/<int:pk>/pay-from-balance/",
+        "billing/orders/<id:pk>/pay-from-balance/",
         apis.OrderPayFromBalanceApi.as_view(),
         name="billing-order-pay-from-balance",
     ),
@@ -22,5 +22,5 @@ urlpatterns = [
     path("billing/balance/", apis.BalanceApi.as_view(), name="billing-balance"),
     path("billing/freezes/", apis.FreezeApi.as_view(), name="billing-freezes"),
     path("billing/adjustments/", apis.AdjustmentApi.as_view(), name="billing-adjustments"),
-    path("billing/freezes/<int:pk>/end/", apis.FreezeEndApi.as_view(), name="billing-freeze-end"),
+    path("billing/freezes/<id:pk>/end/", apis.FreezeEndApi.as_view(), name="billing-freeze-end"),
 ]

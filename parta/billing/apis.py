@@ -3,8 +3,14 @@ refunds, balance and history. Errors share the API's one shape."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,7 +23,13 @@ from parta.billing.models import EntryKind, LedgerEntry, Order
 from parta.billing.services.freezes import purchase_freeze, purchase_unfreeze
 from parta.billing.services.fulfilment import order_buy_with_balance, order_paid_from_balance
 from parta.billing.services.ledger import balance_adjust
-from parta.billing.services.orders import buy, checkout_start, order_create, topup_create
+from parta.billing.services.orders import (
+    MAX_TOPUP_MAJOR_UNITS,
+    buy,
+    checkout_start,
+    order_create,
+    topup_create,
+)
 from parta.billing.services.refunds import (
     refund_explanation,
     refund_grant,
@@ -26,6 +38,8 @@ from parta.billing.services.refunds import (
 )
 from parta.billing.totals import round_half_up
 from parta.common.errors import NotFound, PermissionDenied
+from parta.common.money import CURRENCY_EXPONENT
+from parta.common.serializers import BoundedIntegerField, CurrencyField, IdField
 
 
 def _base_url(request) -> str:
@@ -89,10 +103,8 @@ def _orders_qs():
 class OrderListApi(APIView):
     @extend_schema_serializer(component_name="OrderListInput")
     class InputSerializer(serializers.Serializer):
-        items = serializers.ListField(
-            child=serializers.IntegerField(), min_length=1, max_length=20
-        )
-        currency = serializers.CharField(max_length=3)
+        items = serializers.ListField(child=IdField(), min_length=1, max_length=20)
+        currency = CurrencyField()
         coupon = serializers.CharField(required=False, allow_blank=True, max_length=40)
         pay_from_balance = serializers.BooleanField(default=False)
 
@@ -163,8 +175,8 @@ class OrderPayFromBalanceApi(APIView):
 class BuyApi(APIView):
     @extend_schema_serializer(component_name="BuyInput")
     class InputSerializer(serializers.Serializer):
-        item = serializers.IntegerField()
-        currency = serializers.CharField(required=False, allow_blank=True, max_length=3)
+        item = IdField()
+        currency = CurrencyField(required=False, allow_blank=True)
         coupon = serializers.CharField(required=False, allow_blank=True, max_length=40)
 
     @extend_schema(request=InputSerializer, responses=CheckoutOut, operation_id="billing_buy")
@@ -182,11 +194,20 @@ class BuyApi(APIView):
         return Response(_checkout_data(checkout))
 
 
+# The largest top-up in every accepted currency, in minor units (the schema states it).
+MAX_TOPUP_MINOR_UNITS = min(
+    MAX_TOPUP_MAJOR_UNITS * 10 ** CURRENCY_EXPONENT.get(currency, 2)
+    for currency in settings.PARTA_CURRENCIES
+)
+
+
 class TopUpApi(APIView):
     @extend_schema_serializer(component_name="TopUpInput")
     class InputSerializer(serializers.Serializer):
-        amount = serializers.IntegerField(help_text="Minor units (kopecks, cents).")
-        currency = serializers.CharField(max_length=3)
+        amount = BoundedIntegerField(
+            min_value=1, max_value=MAX_TOPUP_MINOR_UNITS, help_text="Minor units (kopecks, cents)."
+        )
+        currency = CurrencyField()
 
     @extend_schema(
         request=InputSerializer, responses={201: CheckoutOut}, operation_id="billing_topup"
@@ -218,10 +239,12 @@ class RefundOut(serializers.Serializer):
 class RefundApi(APIView):
     @extend_schema_serializer(component_name="RefundInput")
     class InputSerializer(serializers.Serializer):
-        grant = serializers.IntegerField(required=False)
+        grant = IdField(required=False)
         to_balance = serializers.BooleanField(default=False)
-        topup_entry = serializers.IntegerField(required=False)
-        amount = serializers.IntegerField(required=False, help_text="Top-ups only; minor units.")
+        topup_entry = IdField(required=False)
+        amount = BoundedIntegerField(
+            required=False, min_value=1, help_text="Top-ups only; minor units."
+        )
 
         def validate(self, attrs):
             if ("grant" in attrs) == ("topup_entry" in attrs):
@@ -230,8 +253,24 @@ class RefundApi(APIView):
                 raise serializers.ValidationError({"amount": "Give the amount to refund."})
             return attrs
 
+    class GrantRefundInput(serializers.Serializer):
+        grant = IdField()
+        to_balance = serializers.BooleanField(default=False)
+
+    class TopUpRefundInput(serializers.Serializer):
+        topup_entry = IdField()
+        amount = BoundedIntegerField(min_value=1, help_text="Minor units.")
+
     @extend_schema(
-        request=InputSerializer,
+        # Either a grant or a top-up entry: one of two shapes, as the schema says.
+        request=PolymorphicProxySerializer(
+            component_name="RefundInput",
+            serializers=[
+                extend_schema_serializer(component_name="GrantRefundInput")(GrantRefundInput),
+                extend_schema_serializer(component_name="TopUpRefundInput")(TopUpRefundInput),
+            ],
+            resource_type_field_name=None,
+        ),
         responses={201: RefundOut},
         operation_id="billing_refunds_create",
         description="Refund a purchase's unused days by one of its grants (prorated; the "
@@ -333,9 +372,16 @@ class EntryOut(serializers.Serializer):
     amount = serializers.IntegerField(help_text="> 0 adds to the balance, < 0 takes from it.")
     balance_after = serializers.IntegerField()
     currency = serializers.CharField(source="account.currency")
-    description = serializers.CharField()
+    description = serializers.SerializerMethodField(
+        help_text="What the entry was, in the caller's language."
+    )
     order_id = serializers.IntegerField(allow_null=True)
     created_at = serializers.DateTimeField()
+
+    def get_description(self, entry) -> str:
+        # The stored text is in the language of whoever caused the entry; the reader gets
+        # theirs (the history selector has already worked it out for its entries).
+        return getattr(entry, "what", None) or selectors.entry_text(entry)
 
 
 class BalanceApi(APIView):
@@ -366,7 +412,7 @@ class FreezeOut(serializers.Serializer):
 class FreezeApi(APIView):
     @extend_schema_serializer(component_name="FreezeInput")
     class InputSerializer(serializers.Serializer):
-        grant = serializers.IntegerField()
+        grant = IdField()
         days = serializers.IntegerField(min_value=1, max_value=365)
 
     @extend_schema(
@@ -405,8 +451,8 @@ class AdjustmentApi(APIView):
 
     @extend_schema_serializer(component_name="AdjustmentInput")
     class InputSerializer(serializers.Serializer):
-        user = serializers.IntegerField()
-        currency = serializers.CharField(max_length=3)
+        user = IdField()
+        currency = CurrencyField()
         amount = serializers.IntegerField(help_text="Minor units; negative takes money away.")
         reason = serializers.CharField(max_length=200)
         key = serializers.UUIDField(help_text="Send the same key to retry safely.")

@@ -52,10 +52,20 @@ class Item(TimeStampedModel):
 
     kind = models.CharField(_("kind"), max_length=16, choices=ItemKind.choices)
     course = models.OneToOneField(
-        Course, null=True, blank=True, on_delete=models.PROTECT, related_name="item"
+        Course,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="item",
+        verbose_name=_("course"),
     )
     plan = models.OneToOneField(
-        Plan, null=True, blank=True, on_delete=models.PROTECT, related_name="item"
+        Plan,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="item",
+        verbose_name=_("plan"),
     )
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
@@ -82,7 +92,9 @@ class Item(TimeStampedModel):
 class ItemPrice(models.Model):
     """The item's price in one currency. For a plan, ``per_day_amount`` x duration."""
 
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="prices")
+    item = models.ForeignKey(
+        Item, on_delete=models.CASCADE, related_name="prices", verbose_name=_("item")
+    )
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
     amount = models.PositiveBigIntegerField(_("price (minor units)"))
     # Plans are priced per day; refunds use this. Courses: empty.
@@ -112,15 +124,21 @@ class ProviderCatalogEntry(models.Model):
     """A price as the provider knows it (e.g. a Stripe product and price), created once
     per (provider account, price, amount) and reused for every checkout."""
 
-    provider = models.CharField(max_length=32)
-    account = models.CharField(max_length=64, help_text="Key pair in use, e.g. the currency.")
-    item_price = models.ForeignKey(ItemPrice, on_delete=models.CASCADE, related_name="+")
-    amount = models.PositiveBigIntegerField()
-    product_id = models.CharField(max_length=255)
-    price_id = models.CharField(max_length=255)
-    created_at = models.DateTimeField(auto_now_add=True)
+    provider = models.CharField(max_length=32, verbose_name=_("provider"))
+    account = models.CharField(
+        max_length=64, help_text="Key pair in use, e.g. the currency.", verbose_name=_("account")
+    )
+    item_price = models.ForeignKey(
+        ItemPrice, on_delete=models.CASCADE, related_name="+", verbose_name=_("item price")
+    )
+    amount = models.PositiveBigIntegerField(verbose_name=_("amount"))
+    product_id = models.CharField(max_length=255, verbose_name=_("product id"))
+    price_id = models.CharField(max_length=255, verbose_name=_("price id"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("provider catalogue entry")
+        verbose_name_plural = _("provider catalogue entries")
         constraints = [
             models.UniqueConstraint(
                 fields=["provider", "account", "item_price", "amount"],
@@ -226,7 +244,10 @@ class Order(TimeStampedModel):
         _("purpose"), max_length=16, choices=OrderPurpose.choices, default=OrderPurpose.PURCHASE
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        verbose_name=_("user"),
     )
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
     status = models.CharField(
@@ -238,17 +259,32 @@ class Order(TimeStampedModel):
     tax_included = models.BigIntegerField(_("taxes included"), default=0)
     total = models.BigIntegerField(_("total"))
     discount = models.ForeignKey(
-        Discount, null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+        Discount,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        verbose_name=_("discount"),
     )
     # How it is paid: a provider name ("sandbox", "stripe") or "balance".
     provider = models.CharField(_("paid with"), max_length=32)
-    checkout_id = models.CharField(max_length=255, blank=True, default="")
-    checkout_url = models.URLField(max_length=2000, blank=True, default="")
-    checkout_expires_at = models.DateTimeField(null=True, blank=True)
+    checkout_id = models.CharField(
+        max_length=255, blank=True, default="", verbose_name=_("checkout id")
+    )
+    checkout_url = models.URLField(
+        max_length=2000, blank=True, default="", verbose_name=_("checkout url")
+    )
+    checkout_expires_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("checkout expires at")
+    )
     # For payments confirmed on Parta's page (PaymentIntent): the secret the browser uses.
-    checkout_client_secret = models.CharField(max_length=255, blank=True, default="")
+    checkout_client_secret = models.CharField(
+        max_length=255, blank=True, default="", verbose_name=_("checkout client secret")
+    )
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
-    failure_reason = models.CharField(max_length=300, blank=True, default="")
+    failure_reason = models.CharField(
+        max_length=300, blank=True, default="", verbose_name=_("failure reason")
+    )
 
     class Meta:
         verbose_name = _("order")
@@ -282,20 +318,32 @@ class Order(TimeStampedModel):
 
 
 class OrderLine(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
-    item_price = models.ForeignKey(ItemPrice, on_delete=models.PROTECT, related_name="+")
-    title = models.CharField(max_length=200)
-    unit_amount = models.BigIntegerField()
-    discount_amount = models.BigIntegerField(default=0)
-    tax_amount = models.BigIntegerField(default=0)
-    tax_included = models.BigIntegerField(default=0)
-    total = models.BigIntegerField()
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order")
+    )
+    item = models.ForeignKey(
+        Item, on_delete=models.PROTECT, related_name="+", verbose_name=_("item")
+    )
+    item_price = models.ForeignKey(
+        ItemPrice, on_delete=models.PROTECT, related_name="+", verbose_name=_("item price")
+    )
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    unit_amount = models.BigIntegerField(verbose_name=_("unit amount"))
+    discount_amount = models.BigIntegerField(default=0, verbose_name=_("discount amount"))
+    tax_amount = models.BigIntegerField(default=0, verbose_name=_("tax amount"))
+    tax_included = models.BigIntegerField(default=0, verbose_name=_("tax included"))
+    total = models.BigIntegerField(verbose_name=_("total"))
     # A plan's per-day price and length at purchase, for refunds.
-    per_day_amount = models.BigIntegerField(null=True, blank=True)
-    duration_days = models.PositiveIntegerField(null=True, blank=True)
+    per_day_amount = models.BigIntegerField(
+        null=True, blank=True, verbose_name=_("per day amount")
+    )
+    duration_days = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("duration days")
+    )
 
     class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(
@@ -309,12 +357,20 @@ class OrderLine(models.Model):
 
 
 class OrderTax(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="taxes")
-    tax_rate = models.ForeignKey(TaxRate, null=True, on_delete=models.SET_NULL, related_name="+")
-    name = models.CharField(max_length=100)
-    rate_bp = models.PositiveIntegerField()
-    inclusive = models.BooleanField()
-    amount = models.BigIntegerField()
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="taxes", verbose_name=_("order")
+    )
+    tax_rate = models.ForeignKey(
+        TaxRate, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("tax rate")
+    )
+    name = models.CharField(max_length=100, verbose_name=_("name"))
+    rate_bp = models.PositiveIntegerField(verbose_name=_("rate bp"))
+    inclusive = models.BooleanField(verbose_name=_("inclusive"))
+    amount = models.BigIntegerField(verbose_name=_("amount"))
+
+    class Meta:
+        verbose_name = _("order tax")
+        verbose_name_plural = _("order taxes")
 
     def __str__(self) -> str:
         return self.name
@@ -330,14 +386,16 @@ class EventStatus(models.TextChoices):
 class ProviderEvent(models.Model):
     """Every webhook event, stored once per (provider, event id) before it is acted on."""
 
-    provider = models.CharField(max_length=32)
-    event_id = models.CharField(max_length=255)
-    type = models.CharField(max_length=100)
-    payload = models.JSONField()
-    status = models.CharField(max_length=16, choices=EventStatus.choices, default="received")
-    error = models.TextField(blank=True, default="")
-    received_at = models.DateTimeField(auto_now_add=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
+    provider = models.CharField(max_length=32, verbose_name=_("provider"))
+    event_id = models.CharField(max_length=255, verbose_name=_("event id"))
+    type = models.CharField(max_length=100, verbose_name=_("type"))
+    payload = models.JSONField(verbose_name=_("payload"))
+    status = models.CharField(
+        max_length=16, choices=EventStatus.choices, default="received", verbose_name=_("status")
+    )
+    error = models.TextField(blank=True, default="", verbose_name=_("error"))
+    received_at = models.DateTimeField(auto_now_add=True, verbose_name=_("received at"))
+    processed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("processed at"))
 
     class Meta:
         verbose_name = _("provider event")
@@ -355,16 +413,24 @@ class Payment(TimeStampedModel):
     """Money received for an order (or a top-up) through a provider."""
 
     order = models.OneToOneField(
-        Order, null=True, blank=True, on_delete=models.PROTECT, related_name="payment"
+        Order,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payment",
+        verbose_name=_("order"),
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="payments",
+        verbose_name=_("user"),
     )
-    provider = models.CharField(max_length=32)
-    provider_payment_id = models.CharField(max_length=255)
-    amount = models.BigIntegerField()
-    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
-    refunded_amount = models.BigIntegerField(default=0)
+    provider = models.CharField(max_length=32, verbose_name=_("provider"))
+    provider_payment_id = models.CharField(max_length=255, verbose_name=_("provider payment id"))
+    amount = models.BigIntegerField(verbose_name=_("amount"))
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, verbose_name=_("currency"))
+    refunded_amount = models.BigIntegerField(default=0, verbose_name=_("refunded amount"))
 
     class Meta:
         verbose_name = _("payment")
@@ -395,11 +461,14 @@ class BalanceAccount(models.Model):
     balance."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="balance_accounts"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="balance_accounts",
+        verbose_name=_("user"),
     )
-    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
-    balance = models.BigIntegerField(default=0)
-    held = models.BigIntegerField(default=0)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, verbose_name=_("currency"))
+    balance = models.BigIntegerField(default=0, verbose_name=_("balance"))
+    held = models.BigIntegerField(default=0, verbose_name=_("held"))
 
     class Meta:
         verbose_name = _("balance")
@@ -433,17 +502,30 @@ class LedgerEntry(models.Model):
     top-up refunded back to its payment, negative adjustments). Corrections are new
     entries, never edits. ``reference`` makes every posting idempotent."""
 
-    account = models.ForeignKey(BalanceAccount, on_delete=models.PROTECT, related_name="entries")
-    kind = models.CharField(max_length=16, choices=EntryKind.choices)
-    amount = models.BigIntegerField()
-    balance_after = models.BigIntegerField()
-    reference = models.CharField(max_length=100, unique=True)
-    description = models.CharField(max_length=300, blank=True, default="")
-    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.PROTECT)
-    payment = models.ForeignKey(
-        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries"
+    account = models.ForeignKey(
+        BalanceAccount, on_delete=models.PROTECT, related_name="entries", verbose_name=_("account")
     )
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    kind = models.CharField(max_length=16, choices=EntryKind.choices, verbose_name=_("kind"))
+    amount = models.BigIntegerField(verbose_name=_("amount"))
+    balance_after = models.BigIntegerField(verbose_name=_("balance after"))
+    reference = models.CharField(max_length=100, unique=True, verbose_name=_("reference"))
+    description = models.CharField(
+        max_length=300, blank=True, default="", verbose_name=_("description")
+    )
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("order")
+    )
+    payment = models.ForeignKey(
+        Payment,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
+        verbose_name=_("payment"),
+    )
+    created_at = models.DateTimeField(
+        auto_now_add=True, db_index=True, verbose_name=_("created at")
+    )
 
     class Meta:
         verbose_name = _("ledger entry")
@@ -470,12 +552,18 @@ class Hold(TimeStampedModel):
     """Balance reserved while a refund of a top-up travels to the provider: taken if it
     succeeds (a ledger entry), released if it fails."""
 
-    account = models.ForeignKey(BalanceAccount, on_delete=models.PROTECT, related_name="holds")
-    amount = models.BigIntegerField()
-    status = models.CharField(max_length=16, choices=HoldStatus.choices, default="active")
-    reference = models.CharField(max_length=100, unique=True)
+    account = models.ForeignKey(
+        BalanceAccount, on_delete=models.PROTECT, related_name="holds", verbose_name=_("account")
+    )
+    amount = models.BigIntegerField(verbose_name=_("amount"))
+    status = models.CharField(
+        max_length=16, choices=HoldStatus.choices, default="active", verbose_name=_("status")
+    )
+    reference = models.CharField(max_length=100, unique=True, verbose_name=_("reference"))
 
     class Meta:
+        verbose_name = _("hold")
+        verbose_name_plural = _("holds")
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="billing_hold_positive")
         ]
@@ -502,32 +590,69 @@ class Refund(TimeStampedModel):
     """A refund of a purchase's unused days (asked for by one of its grants), or of a
     top-up. At most one pending or successful refund per purchased line."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("user"),
+    )
     grant = models.ForeignKey(
-        AccessGrant, null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
+        AccessGrant,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="refunds",
+        verbose_name=_("grant"),
     )
     order_line = models.ForeignKey(
-        OrderLine, null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
+        OrderLine,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="refunds",
+        verbose_name=_("order line"),
     )
     payment = models.ForeignKey(
-        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
+        Payment,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="refunds",
+        verbose_name=_("payment"),
     )
     topup_entry = models.ForeignKey(
-        LedgerEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        LedgerEntry,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("topup entry"),
     )
-    amount = models.BigIntegerField()
-    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
-    destination = models.CharField(max_length=16, choices=RefundDestination.choices)
-    status = models.CharField(max_length=16, choices=RefundStatus.choices, default="pending")
-    provider_refund_id = models.CharField(max_length=255, blank=True, default="")
-    failure_reason = models.CharField(max_length=300, blank=True, default="")
+    amount = models.BigIntegerField(verbose_name=_("amount"))
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, verbose_name=_("currency"))
+    destination = models.CharField(
+        max_length=16, choices=RefundDestination.choices, verbose_name=_("destination")
+    )
+    status = models.CharField(
+        max_length=16, choices=RefundStatus.choices, default="pending", verbose_name=_("status")
+    )
+    provider_refund_id = models.CharField(
+        max_length=255, blank=True, default="", verbose_name=_("provider refund id")
+    )
+    failure_reason = models.CharField(
+        max_length=300, blank=True, default="", verbose_name=_("failure reason")
+    )
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("requested by"),
     )
     # How the amount was worked out (purchases): days used and paused of days_total.
-    days_used = models.PositiveIntegerField(default=0)
-    days_total = models.PositiveIntegerField(default=0)
-    days_frozen = models.PositiveIntegerField(default=0)
+    days_used = models.PositiveIntegerField(default=0, verbose_name=_("days used"))
+    days_total = models.PositiveIntegerField(default=0, verbose_name=_("days total"))
+    days_frozen = models.PositiveIntegerField(default=0, verbose_name=_("days frozen"))
 
     class Meta:
         verbose_name = _("refund")

@@ -170,10 +170,13 @@ def entry_text(entry: LedgerEntry) -> str:
         return _("Paid for order #%(id)s") % number if order else _("Payment")
     if entry.kind == EntryKind.REFUND:
         if entry.amount < 0:
+            if entry.reference.endswith(":to-card") and order:
+                # The second of a card refund's pair: in, then straight out to the card.
+                return _("Refund for order #%(id)s sent back to the card") % number
             return _("Top-up returned to the card")
         if order and titles:
-            return _("Refund for %(what)s to the balance, order #%(id)s") % number
-        return _("Refund to the balance")
+            return _("Refund for %(what)s, order #%(id)s") % number
+        return _("Refund")
     if entry.kind == EntryKind.ADJUSTMENT:
         # The stored text is "<prefix in some language>: <the staff member's reason>".
         reason = entry.description.split(": ", 1)[1] if ": " in entry.description else ""

@@ -15,7 +15,8 @@ def shared_cache_in_production(app_configs, **kwargs):
             Warning(
                 "The cache is local memory: with more than one server process, access "
                 "changes and rate limits are not shared between them.",
-                hint="Set REDIS_URL (one Redis for all processes).",
+                hint="Set REDIS_URL (one Redis for all processes), or leave PARTA_CACHE "
+                "unset for the database cache.",
                 id="parta.W002",
             )
         ]

@@ -1,24 +1,29 @@
 """Short-lived signed links to protected files (lesson videos, attachments).
 
 On S3-compatible storage the link is the storage's own presigned URL. On local storage it
-points at parta.common.files_views, with a token signed by Django's SECRET_KEY that names
-the file and the moment the link stops working.
+points at parta.common.files_views, with a token that names the file and the moment the
+link stops working, encrypted and authenticated (Fernet) with a key derived from Django's
+SECRET_KEY (or one of SECRET_KEY_FALLBACKS): opaque to whoever holds the link, so it does
+not show where the file is stored.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import posixpath
 import time
 from pathlib import Path
 from typing import NamedTuple
 
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
-from django.core import signing
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.db.models.fields.files import FieldFile
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from parta.common.errors import ApplicationError, NotFound
@@ -63,8 +68,8 @@ def signed_file_url(
     if isinstance(storage, FileSystemStorage):
         if _real(storage.location) != _media_root():
             raise ImproperlyConfigured("Signed local links serve files under MEDIA_ROOT only.")
-        payload = {"n": name, "e": int(time.time()) + ttl}
-        token = signing.dumps(payload, salt=TOKEN_SALT, compress=True)
+        payload = json.dumps({"n": name, "e": int(time.time()) + ttl}, separators=(",", ":"))
+        token = _fernet().encrypt(payload.encode()).decode()
         url = reverse("files:serve", kwargs={"token": token, "filename": _filename(name)})
         return request.build_absolute_uri(url) if request is not None else url
     if getattr(storage, "querystring_auth", False):
@@ -78,9 +83,9 @@ def read_file_token(token: str) -> SignedFile:
     Raises FileLinkInvalid for a token we did not sign and FileLinkExpired after its time.
     """
     try:
-        payload = signing.loads(token, salt=TOKEN_SALT)
+        payload = json.loads(_fernet().decrypt(token.encode()))
         signed = SignedFile(name=payload["n"], expires_at=payload["e"])
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
+    except (InvalidToken, KeyError, TypeError, ValueError):
         raise FileLinkInvalid(_("This link is not valid.")) from None
     if not isinstance(signed.name, str) or not isinstance(signed.expires_at, int):
         raise FileLinkInvalid(_("This link is not valid."))
@@ -110,6 +115,21 @@ def local_file_path(name: str) -> Path:
     if not path.is_relative_to(root) or not path.is_file():
         raise FileLinkInvalid(_("This file is no longer available."))
     return path
+
+
+def _fernet() -> MultiFernet:
+    """Encrypts with a key from SECRET_KEY; also reads links made under a fallback key."""
+    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return MultiFernet(
+        [
+            Fernet(
+                base64.urlsafe_b64encode(
+                    salted_hmac(TOKEN_SALT, "fernet", secret=secret, algorithm="sha256").digest()
+                )
+            )
+            for secret in secrets
+        ]
+    )
 
 
 def _filename(name: str) -> str:

@@ -16,8 +16,10 @@ Safety rules:
   token handed out by ``get``), so a change that lands mid-request is never hidden.
 - Entries also expire after ``max_age`` seconds, a bound for failures nobody noticed.
 
-Without Redis (the local-memory cache of development and of tests without
-``REDIS_URL``) the mirror is off: ``get`` always misses and ``put`` stores nothing.
+While Redis is down the subscription is lost, so memory is not used either (the cache
+answers from the database meanwhile, see parta.common.cache), and announcements fail
+quietly. Without Redis (the database cache of a deployment without ``REDIS_URL``) the
+mirror is off: ``get`` always misses and ``put`` stores nothing.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class LocalMirror:
         self._epoch = 0
         self._trusted_from = float("inf")
         self._retry_at = 0.0
+        self._failing = False
 
     @property
     def channel(self) -> str:
@@ -101,8 +104,14 @@ class LocalMirror:
         """Tell every process (this one included) to drop ``group``. Call it after the
         change is visible to readers, i.e. after commit."""
         client = _redis_client()
-        if client is not None:
+        if client is None:
+            return
+        try:
             client.publish(self.channel, str(group))
+        except Exception:
+            # Redis is down: so is every subscription, and a mirror without one keeps
+            # nothing in memory until it has subscribed again (and emptied itself).
+            logger.debug("Local cache %s could not announce %s", self.name, group)
 
     def clear(self) -> None:
         """Drop everything held in this process (tests call it between cases)."""
@@ -152,13 +161,17 @@ class LocalMirror:
             if not confirmation or confirmation["type"] != "subscribe":
                 raise ConnectionError(f"no confirmation of the subscription: {confirmation}")
             pubsub.connection.register_connect_callback(self._reconnected)
-        except Exception:
-            logger.warning("Local cache %s could not subscribe", self.name, exc_info=True)
+        except Exception as error:
+            # Once per outage: the cache itself reports Redis's absence as well.
+            if not self._failing:
+                logger.warning("Local cache %s could not subscribe: %s", self.name, error)
+            self._failing = True
             if pubsub is not None:
                 pubsub.close()
             self._retry_at = now + RETRY_SECONDS
             return False
         self._pubsub = pubsub
+        self._failing = False
         self._clear()
         self._trusted_from = time.monotonic()
         return True

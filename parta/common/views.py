@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
@@ -9,7 +10,9 @@ from django.views.decorators.http import require_GET
 @never_cache
 @require_GET
 def healthz(request):
-    """Liveness and readiness in one: 200 when the database answers, 503 when not."""
+    """Liveness and readiness in one, with each dependency: ``{"database": true,
+    "redis": false}`` (``redis`` only when REDIS_URL is set). 503 only when the database
+    does not answer: without Redis the site still works, from the database."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -17,7 +20,20 @@ def healthz(request):
     except DatabaseError:
         database_ok = False
     body = {"status": "ok" if database_ok else "unavailable", "database": database_ok}
+    if settings.REDIS_URL:
+        body["redis"] = _redis_ok()
+        if database_ok and not body["redis"]:
+            body["status"] = "degraded"
     return JsonResponse(body, status=200 if database_ok else 503)
+
+
+def _redis_ok() -> bool:
+    from django_redis import get_redis_connection
+
+    try:
+        return bool(get_redis_connection("default").ping())
+    except Exception:  # any failure to reach it
+        return False
 
 
 def _is_api(request) -> bool:

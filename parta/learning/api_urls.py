@@ -6,15 +6,15 @@ from parta.learning import apis
 urlpatterns = [
     path("courses/", apis.CourseListApi.as_view(), name="courses"),
     path("courses/<slug:slug>/", apis.CourseDetailApi.as_view(), name="course"),
-    path("tasks/<int:pk>/answer/", apis.TaskAnswerApi.as_view(), name="task-answer"),
-    path("me/stats/<int:course_id>/", apis.MyStatsApi.as_view(), name="my-stats"),
+    path("tasks/<id:pk>/answer/", apis.TaskAnswerApi.as_view(), name="task-answer"),
+    path("me/stats/<id:course_id>/", apis.MyStatsApi.as_view(), name="my-stats"),
     path(
-        "students/<int:user_id>/stats/<int:course_id>/",
+        "students/<id:user_id>/stats/<id:course_id>/",
         apis.StudentStatsApi.as_view(),
         name="student-stats",
     ),
     path(
-        "access/check/<int:course_id>/<int:user_id>/",
+        "access/check/<id:course_id>/<id:user_id>/",
         AccessCheckApi.as_view(),
         name="access-check",
     ),

@@ -15,6 +15,7 @@ from parta.access.selectors import access_check, accessible_course_ids, is_staff
 from parta.accounts.models import User
 from parta.catalog.models import Course, Lesson, Task, TaskChoice, Topic
 from parta.common.errors import NotFound, PermissionDenied
+from parta.common.serializers import IdField
 from parta.learning import selectors
 from parta.learning.models import TaskProgress
 from parta.learning.services import task_answer_submit
@@ -232,8 +233,8 @@ class TaskAnswerApi(APIView):
     @extend_schema_serializer(component_name="TaskAnswerInput")
     class InputSerializer(serializers.Serializer):
         answer = serializers.CharField(required=False, allow_blank=True, max_length=500)
-        choice = serializers.IntegerField(required=False)
-        choices = serializers.ListField(child=serializers.IntegerField(), required=False)
+        choice = IdField(required=False)
+        choices = serializers.ListField(child=IdField(), required=False)
         client_key = serializers.RegexField(
             CLIENT_KEY_PATTERN,
             required=False,

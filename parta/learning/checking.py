@@ -15,6 +15,9 @@ from parta.catalog.models import AnswerKind, Task, TaskChoice
 from parta.common.errors import ValidationFailed
 
 MAX_TEXT_ANSWER = 500
+# Numbers from 1e30 up are refused: far past any key, and arithmetic on a huge exponent
+# (1e99999999) overflows the decimal context.
+MAX_NUMBER_EXPONENT = 29
 _SPACES = re.compile(r"\s+")
 
 
@@ -31,6 +34,8 @@ def parse_number(raw: str) -> Decimal:
         raise ValidationFailed({"answer": [_("Enter a number, for example 3.14.")]}) from exc
     if not value.is_finite():
         raise ValidationFailed({"answer": [_("Enter a number, for example 3.14.")]})
+    if value and value.adjusted() > MAX_NUMBER_EXPONENT:
+        raise ValidationFailed({"answer": [_("This number is too large.")]})
     return value
 
 

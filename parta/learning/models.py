@@ -10,18 +10,27 @@ class Submission(models.Model):
     """One answer to a standalone task. Append-only: a history of attempts."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="submissions",
+        verbose_name=_("user"),
     )
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="submissions")
+    task = models.ForeignKey(
+        Task, on_delete=models.CASCADE, related_name="submissions", verbose_name=_("task")
+    )
     # Denormalised from task.topic.course so statistics never join through topics.
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="+")
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="+", verbose_name=_("course")
+    )
     answer = models.JSONField(_("answer"))
     is_correct = models.BooleanField(_("correct"))
     points = models.PositiveSmallIntegerField(_("points"), default=0)
     # Sent by the page (or an API client) with each answer: a resent form is recognised,
     # not recorded twice. Any short string the client chooses (1-64 printable characters).
     # NULL, not "", for "no key": the unique constraint below skips it.
-    client_key = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
+    client_key = models.CharField(  # noqa: DJ001
+        max_length=64, null=True, blank=True, editable=False, verbose_name=_("client key")
+    )
     created_at = models.DateTimeField(_("answered at"), db_index=True)
 
     class Meta:
@@ -48,15 +57,26 @@ class TaskProgress(models.Model):
     """A student's standing on one task, kept up to date by the submission service so
     pages and statistics read one row instead of the whole history."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="progress")
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="+")
-    attempts = models.PositiveIntegerField(default=0)
-    wrong_attempts = models.PositiveIntegerField(default=0)
-    solved_at = models.DateTimeField(null=True, blank=True)
-    last_answer_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    task = models.ForeignKey(
+        Task, on_delete=models.CASCADE, related_name="progress", verbose_name=_("task")
+    )
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="+", verbose_name=_("course")
+    )
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    wrong_attempts = models.PositiveIntegerField(default=0, verbose_name=_("wrong attempts"))
+    solved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("solved at"))
+    last_answer_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last answer at"))
 
     class Meta:
+        verbose_name = _("task progress")
+        verbose_name_plural = _("task progress")
         constraints = [
             models.UniqueConstraint(fields=["user", "task"], name="learning_progress_once")
         ]
@@ -75,14 +95,21 @@ class DailyActivity(models.Model):
     for the first time. Streaks and the activity chart read these rows."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="daily_activity"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="daily_activity",
+        verbose_name=_("user"),
     )
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="+")
-    day = models.DateField()
-    correct_answers = models.PositiveIntegerField(default=0)
-    tasks_solved = models.PositiveIntegerField(default=0)
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="+", verbose_name=_("course")
+    )
+    day = models.DateField(verbose_name=_("day"))
+    correct_answers = models.PositiveIntegerField(default=0, verbose_name=_("correct answers"))
+    tasks_solved = models.PositiveIntegerField(default=0, verbose_name=_("tasks solved"))
 
     class Meta:
+        verbose_name = _("day of activity")
+        verbose_name_plural = _("days of activity")
         constraints = [
             models.UniqueConstraint(fields=["user", "course", "day"], name="learning_daily_once")
         ]
@@ -99,16 +126,23 @@ class TestAttempt(models.Model):
     __test__ = False  # not a pytest test class, despite the name
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="test_attempts"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="test_attempts",
+        verbose_name=_("user"),
     )
-    test = models.ForeignKey(Test, on_delete=models.CASCADE, related_name="attempts")
-    started_at = models.DateTimeField()
-    deadline = models.DateTimeField()
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    score = models.PositiveIntegerField(default=0)
-    max_score = models.PositiveIntegerField(default=0)
+    test = models.ForeignKey(
+        Test, on_delete=models.CASCADE, related_name="attempts", verbose_name=_("test")
+    )
+    started_at = models.DateTimeField(verbose_name=_("started at"))
+    deadline = models.DateTimeField(verbose_name=_("deadline"))
+    submitted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("submitted at"))
+    score = models.PositiveIntegerField(default=0, verbose_name=_("score"))
+    max_score = models.PositiveIntegerField(default=0, verbose_name=_("max score"))
 
     class Meta:
+        verbose_name = _("test attempt")
+        verbose_name_plural = _("test attempts")
         constraints = [
             models.UniqueConstraint(fields=["user", "test"], name="learning_test_attempt_once"),
             models.CheckConstraint(
@@ -128,14 +162,20 @@ class TestAttempt(models.Model):
 class TestAnswer(models.Model):
     __test__ = False  # not a pytest test class, despite the name
 
-    attempt = models.ForeignKey(TestAttempt, on_delete=models.CASCADE, related_name="answers")
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="+")
-    answer = models.JSONField()
-    is_correct = models.BooleanField(default=False)
-    points = models.PositiveSmallIntegerField(default=0)
-    answered_at = models.DateTimeField()
+    attempt = models.ForeignKey(
+        TestAttempt, on_delete=models.CASCADE, related_name="answers", verbose_name=_("attempt")
+    )
+    task = models.ForeignKey(
+        Task, on_delete=models.CASCADE, related_name="+", verbose_name=_("task")
+    )
+    answer = models.JSONField(verbose_name=_("answer"))
+    is_correct = models.BooleanField(default=False, verbose_name=_("is correct"))
+    points = models.PositiveSmallIntegerField(default=0, verbose_name=_("points"))
+    answered_at = models.DateTimeField(verbose_name=_("answered at"))
 
     class Meta:
+        verbose_name = _("test answer")
+        verbose_name_plural = _("test answers")
         constraints = [
             models.UniqueConstraint(fields=["attempt", "task"], name="learning_test_answer_once")
         ]

@@ -265,6 +265,18 @@ def test_balance_history_is_in_the_readers_language_whatever_was_stored(client, 
     assert "Оплата: Алгебра, заказ №" in text
 
 
+def test_api_history_is_in_the_callers_language_whatever_was_stored(client, buyer):
+    item = CourseItemFactory(title="Алгебра", prices={"RUB": 150000})
+    with translation.override("ru"):
+        _fund(buyer, 200000, key="подарок")
+        pay(client, buy_json(client, item.pk)["url"])
+    english = client.get("/api/v1/billing/balance/", HTTP_ACCEPT_LANGUAGE="en").json()
+    lines = [entry["description"] for entry in english["history"]]
+    assert any(line.startswith("Paid for Алгебра, order #") for line in lines)
+    assert "Correction by staff: подарок" in lines
+    assert not any("заказ" in line for line in lines)
+
+
 # --- 27: a declined order can be tried again ----------------------------------------------
 
 

@@ -82,8 +82,12 @@ def test_signed_sandbox_event_of_the_wrong_shape_is_refused(client, payload):
     status, body = _sandbox_post(client, payload)
 
     assert status == 400
-    assert body["code"] == "invalid"
-    assert body["detail"].startswith("Invalid webhook:")
+    if "\\u0000" in json.dumps(payload):
+        # The request guard refuses a NUL character before the webhook reads it.
+        assert body["code"] == "nul_character"
+    else:
+        assert body["code"] == "invalid"
+        assert body["detail"].startswith("Invalid webhook:")
     assert not ProviderEvent.objects.exists()
 
 
@@ -143,7 +147,7 @@ def test_wrong_amount_is_named_in_money(client, buyer):
     event = ProviderEvent.objects.get()
     assert event.status == EventStatus.FAILED
     assert "1\u00a0₽" in event.error
-    assert "1\u202f990\u00a0₽" in event.error
+    assert "1\u00a0990\u00a0₽" in event.error
 
 
 # --- Stripe ------------------------------------------------------------------------------
@@ -279,5 +283,5 @@ def test_adjustment_beyond_the_limit_is_a_400(client, amount):
 
     assert response.status_code == 400
     assert "amount" in response.json()["errors"]
-    assert "10\u202f000\u202f000\u00a0₽" in response.json()["errors"]["amount"][0]
+    assert "10\u00a0000\u00a0000\u00a0₽" in response.json()["errors"]["amount"][0]
     assert not LedgerEntry.objects.exists()

@@ -74,3 +74,47 @@ def wsgi_server(*, workers: int = 2, env: dict[str, str] | None = None) -> Itera
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+@contextlib.contextmanager
+def redis_server(directory: Path, *, port: int | None = None) -> Iterator[subprocess.Popen]:
+    """A private ``redis-server`` on loopback (its snapshot kept in ``directory``), for
+    tests that kill it; yields the process once it answers. Stopped (killed) on exit."""
+    port = port or free_port()
+    server = subprocess.Popen(
+        [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--dir",
+            str(directory),
+            "--dbfilename",
+            "dump.rdb",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    server.port = port  # type: ignore[attr-defined]
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(16).startswith(b"+PONG"):
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.05)
+        yield server
+    finally:
+        if server.poll() is None:
+            server.kill()
+        server.wait()

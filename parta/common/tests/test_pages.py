@@ -73,7 +73,9 @@ def test_unknown_page_is_a_parta_404(client, settings):
 def test_healthz_reports_the_database(client):
     response = client.get(reverse("healthz"))
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": True}
+    body = response.json()
+    assert (body["status"], body["database"]) == ("ok", True)
+    assert body.get("redis", True) is True
 
 
 def test_healthz_says_when_the_database_is_down(client, monkeypatch):
@@ -83,7 +85,8 @@ def test_healthz_says_when_the_database_is_down(client, monkeypatch):
     monkeypatch.setattr("parta.common.views.connection.cursor", broken_cursor)
     response = client.get(reverse("healthz"))
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable", "database": False}
+    body = response.json()
+    assert (body["status"], body["database"]) == ("unavailable", False)
 
 
 def test_openapi_schema_is_valid_and_has_no_warnings(tmp_path):
@@ -104,3 +107,26 @@ def test_home_lists_published_courses_only(client):
     html = client.get(reverse("home")).content.decode()
     assert "Открытый курс" in html
     assert "Черновик" not in html
+
+
+def test_the_readme_lists_every_api_route():
+    import re
+
+    from django.conf import settings
+
+    from parta.common.tests.test_hostile_input import routes
+
+    readme = (settings.BASE_DIR / "README.md").read_text()
+    api = [route for route in routes() if route.startswith("api/")]
+    assert len(api) > 15
+
+    def shown(route: str) -> str:
+        # <id:pk> is written <id>, <id:course_id> <course_id>, <slug:slug> <slug>.
+        return "/" + re.sub(
+            r"<(?:\w+:)?(\w+)>", lambda m: "<id>" if m[1] == "pk" else f"<{m[1]}>", route
+        )
+
+    def listed(route: str) -> bool:
+        return re.search(rf"`(?:[A-Z]+ )?{re.escape(shown(route))}`", readme) is not None
+
+    assert [shown(route) for route in api if not listed(route)] == []

@@ -186,3 +186,26 @@ def test_admin_lists_need_no_declension(admin_client, django_user_model):
     assert f"Пользователи: {count}" in html
     assert "Выберите пользователь" not in html
     assert "Удалить выбранное (пользователи)" in html
+
+
+def test_every_model_and_field_is_named_in_russian():
+    """The admin shows these names: «hold», «order line» or «created at» in a Russian page
+    mean a field without a translatable verbose name."""
+    from django.apps import apps
+
+    cyrillic = re.compile("[а-яё]", re.IGNORECASE)
+    english = []
+    with translation.override("ru"):
+        for model in apps.get_models():
+            if not model.__module__.startswith("parta."):
+                continue
+            opts = model._meta
+            for name in (opts.verbose_name, opts.verbose_name_plural):
+                if not cyrillic.search(str(name)):
+                    english.append(opts.label)
+            for field in opts.get_fields():
+                if field.auto_created or field.name in {"id", "email", "password"}:
+                    continue
+                if not cyrillic.search(str(field.verbose_name)):
+                    english.append(f"{opts.label}.{field.name}")
+    assert english == []
