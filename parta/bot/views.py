@@ -54,6 +54,17 @@ def deep_link(token: str) -> str:
     return f"https://t.me/{telegram_bot_username()}?start={token}"
 
 
+def _qr(link: str) -> dict:
+    if not link:
+        return {"qr_uri": "", "qr_size": 0}
+    code = segno.make(link, error="m")
+    scale, border = 4, 2
+    return {
+        "qr_uri": code.svg_data_uri(scale=scale, border=border),
+        "qr_size": code.symbol_size(scale=scale, border=border)[0],
+    }
+
+
 def _block(request, *, link: str = "", error: str = ""):
     user = request.user
     context = {
@@ -62,7 +73,8 @@ def _block(request, *, link: str = "", error: str = ""):
         "blocked": user.telegram_blocked_at is not None,
         "link": link,
         "error": error,
-        "qr_svg": segno.make(link, error="m").svg_inline(scale=4, border=2) if link else "",
+        # A data: image, not inline SVG markup: the CSP allows data: images only.
+        **_qr(link),
     }
     template = "bot/_connect.html" if request.htmx else "bot/connect.html"
     return render(request, template, context)

@@ -6,10 +6,10 @@ limiter: at most ``PARTA_TELEGRAM_RATE`` messages a second overall and one messa
 ``PARTA_TELEGRAM_CHAT_INTERVAL`` seconds to a chat, for all workers together.
 
 The limiter lives in Redis when ``REDIS_URL`` is set (one Lua script reserves the next global
-slot and the chat's slot atomically, on Redis's clock). Without Redis it is kept in the process:
-Celery then runs tasks eagerly inside the one ``make run`` process, so that process is the only
-sender; a database row would turn every send into a write lock shared with the pages (on
-SQLite the whole database), and several processes need Redis anyway (``check --deploy``, W002).
+slot and the chat's slot atomically, on Redis's clock). Without Redis it goes through Django's
+default cache, which is then the database cache shared by every process (see
+config/settings/cache.py): slots are keys that only one ``add`` can win. Slower (a few
+writes per message), but right at Telegram's 25/s, and it needs no table of its own.
 
 ``telegram_send`` is the synchronous entry for the outbox worker: each thread keeps one event
 loop and one Bot (one HTTP connection pool) for its life, closed by ``telegram_close`` or at exit.
@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import logging
+import math
 import os
 import threading
 import time
@@ -44,6 +46,7 @@ from aiogram.exceptions import (
 )
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DatabaseError
 
 from parta.notifications.channels.base import DeliveryFailed, RetryLater, SkipDelivery
 
@@ -86,34 +89,51 @@ class Limiter(Protocol):
     def reset(self) -> None: ...
 
 
-class LocalLimiter:
-    """The limiter for one process (threads share it)."""
+class CacheLimiter:
+    """The limiter through Django's default cache when there is no Redis: the database cache
+    (``parta_cache``), which every process shares. Slots are cache keys taken with ``add``,
+    which only one process can win (an INSERT under the key's unique constraint)."""
+
+    # How far ahead a sender may book a global slot.
+    HORIZON = 10.0
 
     def __init__(self) -> None:
+        self._hint = 0  # the last global slot this process took: start looking after it
         self._lock = threading.Lock()
-        self._global_tat = 0.0
-        self._chats: dict[str, float] = {}
 
     def reserve(self, chat_id: int | str) -> tuple[bool, float]:
         rate, chat_interval = _limits()
+        now = time.time()
+        chat_key = f"telegram:limit:chat:{chat_id}"
+        # Claim the chat first (provisionally), so two senders cannot both pass it.
+        if not cache.add(chat_key, now + chat_interval, timeout=chat_interval + self.HORIZON):
+            try:
+                until = cache.get(chat_key) or now + 0.05
+            except DatabaseError:  # a busy database: ask again soon
+                until = now + 0.05
+            return False, max(0.05, min(until - now, chat_interval))
         with self._lock:
-            now = time.monotonic()
-            key = str(chat_id)
-            chat_tat = self._chats.get(key, 0.0)
-            if chat_tat > now:
-                return False, chat_tat - now
-            slot = max(now, self._global_tat)
-            self._global_tat = slot + 1.0 / rate
-            if len(self._chats) > 50_000:
-                # Memory stays flat over a broadcast: forget chats whose interval is over.
-                self._chats = {k: v for k, v in self._chats.items() if v > now}
-            self._chats[key] = slot + chat_interval
-            return True, slot - now
+            first = max(math.ceil(now * rate), self._hint + 1)
+        slot = None
+        for index in range(first, first + int(rate * self.HORIZON) + 1):
+            if cache.add(f"telegram:limit:slot:{index}", 1, timeout=self.HORIZON + 5):
+                slot = index
+                break
+        if slot is None:
+            with contextlib.suppress(DatabaseError):
+                cache.delete(chat_key)
+            return False, 1.0
+        with self._lock:
+            self._hint = max(self._hint, slot)
+        at = slot / rate
+        # The chat's claim now lasts exactly until its next message may go.
+        with contextlib.suppress(DatabaseError):  # else the provisional claim stands, longer
+            cache.set(chat_key, at + chat_interval, timeout=max(0.001, at + chat_interval - now))
+        return True, max(0.0, at - now)
 
     def reset(self) -> None:
         with self._lock:
-            self._global_tat = 0.0
-            self._chats.clear()
+            self._hint = 0
 
 
 _RESERVE_SCRIPT = """
@@ -179,7 +199,7 @@ def get_limiter() -> Limiter:
                 prefix = settings.CACHES["default"].get("KEY_PREFIX") or "parta"
                 limiter: Limiter = RedisLimiter(settings.REDIS_URL, prefix)
             else:
-                limiter = LocalLimiter()
+                limiter = CacheLimiter()
             _limiter = (key, limiter)
         return _limiter[1]
 
@@ -273,8 +293,21 @@ class _ThreadBot:
     def close(self) -> None:
         if self.loop.is_closed() or self.loop.is_running():
             return
-        self._close_bot()
-        self.loop.close()
+
+        def close_here() -> None:
+            self._close_bot()
+            self.loop.close()
+
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            close_here()
+        else:
+            # This thread runs a loop of its own (Playwright's, an ASGI server's): ours may
+            # not run inside it, so it is closed from a thread of its own.
+            closer = threading.Thread(target=close_here, name="telegram-close")
+            closer.start()
+            closer.join(10)
 
 
 _local = threading.local()

@@ -47,7 +47,7 @@ def test_connect_telegram_from_the_profile(
     expect(link).to_have_attribute(
         "href", re.compile(r"^https://t\.me/parta_test_bot\?start=[\w-]{43}$")
     )
-    expect(page.locator(".telegram-qr svg")).to_be_visible()
+    expect(page.get_by_role("img", name="QR-код ссылки")).to_be_visible()
     _shoot(page, "profile-link-qr")
 
     token = link.get_attribute("href").split("start=")[1]

@@ -200,10 +200,11 @@ def test_the_redis_limiter_is_shared_by_separate_limiters(settings):
     def book(limiter, chats):
         for chat in chats:
             while True:
+                asked = time.monotonic()
                 booked, wait = limiter.reserve(chat)
                 if booked:
                     with lock:
-                        slots.append((chat, time.monotonic() + wait))
+                        slots.append((chat, asked + wait))
                     break
                 time.sleep(wait)
 
@@ -224,3 +225,58 @@ def test_the_redis_limiter_is_shared_by_separate_limiters(settings):
         chat_times = sorted(moment for booked_chat, moment in slots if booked_chat == chat)
         assert len(chat_times) == 4
         assert min(b - a for a, b in itertools.pairwise(chat_times)) >= 0.99
+
+
+@pytest.fixture
+def database_cache(settings):
+    """The base settings' cache without Redis: the database table every process shares."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "parta_cache",
+        }
+    }
+    from django.core.cache import caches
+
+    caches["default"].clear()
+    yield
+    caches["default"].clear()
+
+
+@pytest.mark.postgres  # SQLite's shared in-memory test database locks whole tables
+@pytest.mark.django_db(transaction=True)
+def test_without_redis_the_limiter_goes_through_the_database_cache(
+    telegram_peer, settings, database_cache
+):
+    settings.REDIS_URL = ""
+    settings.PARTA_TELEGRAM_RATE = 20
+    assert isinstance(telegram_api.get_limiter(), telegram_api.CacheLimiter)
+    # Separate limiters stand for separate processes: they share only the database.
+    limiters = [telegram_api.CacheLimiter() for _ in range(3)]
+    slots: list[tuple[int, float]] = []
+    lock = threading.Lock()
+
+    def book(limiter, chats):
+        for chat in chats:
+            while True:
+                asked = time.time()
+                booked, wait = limiter.reserve(chat)
+                if booked:
+                    with lock:
+                        slots.append((chat, asked + wait))
+                    break
+                time.sleep(wait)
+
+    threads = [
+        threading.Thread(target=book, args=(limiter, [1, *range(10 * n, 10 * n + 6)]))
+        for n, limiter in enumerate(limiters, start=1)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(slots) == 21
+    times = sorted(moment for _chat, moment in slots)
+    assert min(b - a for a, b in itertools.pairwise(times)) >= 0.049
+    chat_times = sorted(moment for chat, moment in slots if chat == 1)
+    assert min(b - a for a, b in itertools.pairwise(chat_times)) >= 0.99
