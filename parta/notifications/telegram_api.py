@@ -26,6 +26,7 @@ import os
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 from aiogram import Bot
@@ -91,8 +92,14 @@ class Limiter(Protocol):
 
 class CacheLimiter:
     """The limiter through Django's default cache when there is no Redis: the database cache
-    (``parta_cache``), which every process shares. Slots are cache keys taken with ``add``,
-    which only one process can win (an INSERT under the key's unique constraint)."""
+    (``parta_cache``), which every process shares. Claims are keys taken with ``add``, which
+    only one process can win (an INSERT under the key's unique constraint); expiry is not
+    relied on for timing (the database cache keeps it to the second).
+
+    Global: time is cut into slots of 1/rate s, one key each. A chat: time is cut into
+    buckets of the chat interval; a send claims its slot's bucket and then looks at both
+    neighbours: a claim there less than an interval away means both may not go (whoever
+    looks last sees the other: claims are written before they are checked)."""
 
     # How far ahead a sender may book a global slot.
     HORIZON = 10.0
@@ -104,14 +111,6 @@ class CacheLimiter:
     def reserve(self, chat_id: int | str) -> tuple[bool, float]:
         rate, chat_interval = _limits()
         now = time.time()
-        chat_key = f"telegram:limit:chat:{chat_id}"
-        # Claim the chat first (provisionally), so two senders cannot both pass it.
-        if not cache.add(chat_key, now + chat_interval, timeout=chat_interval + self.HORIZON):
-            try:
-                until = cache.get(chat_key) or now + 0.05
-            except DatabaseError:  # a busy database: ask again soon
-                until = now + 0.05
-            return False, max(0.05, min(until - now, chat_interval))
         with self._lock:
             first = max(math.ceil(now * rate), self._hint + 1)
         slot = None
@@ -120,15 +119,23 @@ class CacheLimiter:
                 slot = index
                 break
         if slot is None:
-            with contextlib.suppress(DatabaseError):
-                cache.delete(chat_key)
             return False, 1.0
         with self._lock:
             self._hint = max(self._hint, slot)
         at = slot / rate
-        # The chat's claim now lasts exactly until its next message may go.
-        with contextlib.suppress(DatabaseError):  # else the provisional claim stands, longer
-            cache.set(chat_key, at + chat_interval, timeout=max(0.001, at + chat_interval - now))
+        bucket = math.floor(at / chat_interval)
+        prefix = f"telegram:limit:chat:{chat_id}"
+        keep = 3 * chat_interval + self.HORIZON + 5
+        if not cache.add(f"{prefix}:{bucket}", at, timeout=keep):
+            return False, chat_interval / 2
+        try:
+            neighbours = cache.get_many([f"{prefix}:{bucket - 1}", f"{prefix}:{bucket + 1}"])
+        except DatabaseError:
+            neighbours = {"busy": at}
+        if any(abs(at - float(other)) < chat_interval for other in neighbours.values()):
+            with contextlib.suppress(DatabaseError):
+                cache.delete(f"{prefix}:{bucket}")
+            return False, chat_interval / 2
         return True, max(0.0, at - now)
 
     def reset(self) -> None:
@@ -329,7 +336,27 @@ def run_with_bot(call: Callable[[Bot], Awaitable[Any]]) -> Any:
     """Run ``call(bot)`` on this thread's loop and Bot (from synchronous code only)."""
     if not telegram_enabled():
         raise SkipDelivery("bot not configured")
-    return _thread_bot().run(call)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _thread_bot().run(call)
+    # This thread already runs an event loop (an ASGI server's, Playwright's): ours may not
+    # run inside it, so the call goes to one helper thread with its own loop and Bot.
+    return _sidecar().submit(lambda: _thread_bot().run(call)).result()
+
+
+_sidecar_executor: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _sidecar() -> ThreadPoolExecutor:
+    global _sidecar_executor
+    with _thread_bots_lock:
+        if _sidecar_executor is None or _sidecar_executor[0] != os.getpid():
+            _sidecar_executor = (
+                os.getpid(),
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="telegram"),
+            )
+        return _sidecar_executor[1]
 
 
 def telegram_send(

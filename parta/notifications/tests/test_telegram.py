@@ -121,16 +121,49 @@ def test_long_text_is_cut_to_telegrams_limit(telegram_peer):
     assert len(call.text) == telegram_api.TEXT_LIMIT
 
 
+def _in_a_thread(work) -> None:
+    """Run ``work`` in a plain thread (the test's may run Playwright's loop); re-raise."""
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(30)
+    if failures:
+        raise failures[0]
+
+
 def test_one_loop_and_session_per_thread_are_kept_and_closed(telegram_peer):
-    telegram_api.telegram_send(chat_id=1, text="one")
-    first = telegram_api._thread_bot()
-    session = first.bot.session
-    telegram_api.telegram_send(chat_id=2, text="two")
-    assert telegram_api._thread_bot() is first
-    assert first.bot.session is session
-    telegram_api.telegram_close()
-    assert first.loop.is_closed()
-    assert telegram_api._thread_bot() is not first
+    def work() -> None:
+        telegram_api.telegram_send(chat_id=1, text="one")
+        first = telegram_api._thread_bot()
+        session = first.bot.session
+        telegram_api.telegram_send(chat_id=2, text="two")
+        assert telegram_api._thread_bot() is first
+        assert first.bot.session is session
+        telegram_api.telegram_close()
+        assert first.loop.is_closed()
+        assert telegram_api._thread_bot() is not first
+
+    _in_a_thread(work)
+    assert len(telegram_peer.sent()) == 2
+
+
+def test_sending_from_a_thread_that_runs_an_event_loop(telegram_peer):
+    """An ASGI server's thread (or a test's Playwright loop): the send goes to a helper."""
+
+    async def inside_a_loop() -> int:
+        return telegram_api.telegram_send(chat_id=3, text="from a loop")
+
+    import asyncio
+
+    _in_a_thread(lambda: asyncio.run(inside_a_loop()))
+    assert [call.chat_id for call in telegram_peer.sent()] == [3]
 
 
 def _send_concurrently(jobs: list[list[int]]) -> None:
@@ -220,11 +253,13 @@ def test_the_redis_limiter_is_shared_by_separate_limiters(settings):
     assert len(slots) == 40
     times = sorted(moment for _chat, moment in slots)
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
-    assert min(gaps) >= 0.019  # 1/50 s apart, booked on Redis's clock
+    # 1/50 s apart on Redis's clock; seen from here, give or take a round trip.
+    assert min(gaps) >= 0.01
+    assert times[-1] - times[0] >= 0.95 * 39 / 50
     for chat in (1, 2):
         chat_times = sorted(moment for booked_chat, moment in slots if booked_chat == chat)
         assert len(chat_times) == 4
-        assert min(b - a for a, b in itertools.pairwise(chat_times)) >= 0.99
+        assert min(b - a for a, b in itertools.pairwise(chat_times)) >= 0.95
 
 
 @pytest.fixture
@@ -277,6 +312,8 @@ def test_without_redis_the_limiter_goes_through_the_database_cache(
         thread.join(30)
     assert len(slots) == 21
     times = sorted(moment for _chat, moment in slots)
-    assert min(b - a for a, b in itertools.pairwise(times)) >= 0.049
+    # 1/20 s apart (give or take the time to ask), one chat at most once a second.
+    assert min(b - a for a, b in itertools.pairwise(times)) >= 0.025
+    assert times[-1] - times[0] >= 0.95 * 20 / 20
     chat_times = sorted(moment for chat, moment in slots if chat == 1)
-    assert min(b - a for a, b in itertools.pairwise(chat_times)) >= 0.99
+    assert min(b - a for a, b in itertools.pairwise(chat_times)) >= 0.95
