@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("parta.accounts.api_urls")),
     path("", include("parta.learning.api_urls")),
     path("", include("parta.billing.api_urls")),
+    path("", include("parta.notifications.api_urls")),
 ]
 
 urlpatterns = [
@@ -26,6 +27,7 @@ urlpatterns = [
     path("", include("parta.catalog.urls")),
     path("", include("parta.learning.urls")),
     path("", include("parta.billing.urls")),
+    path("", include("parta.notifications.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file: no inline script (CSP).

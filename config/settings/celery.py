@@ -21,4 +21,41 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.expire_checkouts",
         "schedule": env.float("PARTA_EXPIRE_CHECKOUTS_EVERY", default=300.0),
     },
+    # Access ending in three days, freezes that ran out: once per grant and end (dedup).
+    "notify-access-ending": {
+        "task": "billing.notify_access_ending",
+        "schedule": env.float("PARTA_NOTIFY_ACCESS_ENDING_EVERY", default=3600.0),
+    },
+    # New topics opened in a course a student has: once per topic and student (dedup).
+    "notify-topics-opened": {
+        "task": "learning.notify_topics_opened",
+        "schedule": env.float("PARTA_NOTIFY_TOPICS_OPENED_EVERY", default=900.0),
+    },
 }
+
+# The outbox's delivery (parta.notifications.delivery): due messages are drained by
+# ``notifications.deliver_due`` (started on commit by ``notify`` and every few seconds by beat);
+# ``notifications.sweep_leases`` turns messages whose worker died mid-send into ``unknown``.
+CELERY_BEAT_SCHEDULE["deliver-notifications"] = {
+    "task": "notifications.deliver_due",
+    "schedule": env.float("PARTA_NOTIFY_DELIVER_EVERY", default=15.0),
+}
+CELERY_BEAT_SCHEDULE["sweep-notification-leases"] = {
+    "task": "notifications.sweep_leases",
+    "schedule": env.float("PARTA_NOTIFY_SWEEP_EVERY", default=60.0),
+}
+# Tries per message before it is ``failed`` (staff may resend it from the admin).
+PARTA_NOTIFY_MAX_ATTEMPTS = env.int("PARTA_NOTIFY_MAX_ATTEMPTS", default=8)
+# Backoff between tries: about BASE * 2^(try - 1) seconds (with jitter), at most MAX.
+PARTA_NOTIFY_BACKOFF_SECONDS = env.float("PARTA_NOTIFY_BACKOFF_SECONDS", default=60.0)
+PARTA_NOTIFY_BACKOFF_MAX_SECONDS = env.float("PARTA_NOTIFY_BACKOFF_MAX_SECONDS", default=14400.0)
+# How long a worker may take to send one claimed message before it counts as dead and the
+# message becomes ``unknown``; longer than any channel's timeout (EMAIL_TIMEOUT, Telegram's).
+PARTA_NOTIFY_LEASE_SECONDS = env.float("PARTA_NOTIFY_LEASE_SECONDS", default=120.0)
+# Messages a worker reserves per transaction (then claims one by one as it sends them), and
+# how long the reservation holds: a killed worker's reserved messages are due again after it.
+# Only the message being sent is in doubt when a worker is killed, whatever the batch.
+PARTA_NOTIFY_CLAIM_BATCH = env.int("PARTA_NOTIFY_CLAIM_BATCH", default=20)
+PARTA_NOTIFY_HOLD_SECONDS = env.float("PARTA_NOTIFY_HOLD_SECONDS", default=30.0)
+# One run of ``deliver_due`` stops claiming after this long and queues its successor.
+PARTA_NOTIFY_TASK_SECONDS = env.float("PARTA_NOTIFY_TASK_SECONDS", default=50.0)

@@ -10,6 +10,10 @@ from parta.accounts.models import Role
 from parta.accounts.services import user_create
 from parta.common.errors import ValidationFailed
 
+# Told of every mail handed to the backend, as ``hook(template_prefix=..., email=...)``: the
+# outbox, which sits above accounts, records sign-in codes through it (parta.notifications.apps).
+mail_sent_hooks: list = []
+
 
 class AccountAdapter(DefaultAccountAdapter):
     """Connects allauth's sign-up to Parta's service: a student is created with the
@@ -50,6 +54,8 @@ class AccountAdapter(DefaultAccountAdapter):
             **context,
         }
         super().send_mail(template_prefix, email, context)
+        for hook in mail_sent_hooks:
+            hook(template_prefix=template_prefix, email=email)
 
     # Password sign-in. allauth's own counter locks an email after five wrong passwords
     # from anyone; Parta's counts per (email, address) with a higher per-email ceiling

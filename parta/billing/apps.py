@@ -9,3 +9,8 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         from parta.billing import checks  # noqa: F401 (registers the system checks)
+        from parta.billing.notices import register_kinds
+        from parta.notifications.kinds import Kind, register_kind
+
+        register_kinds()
+        register_kind(Kind(name="access_ended", label=_("Access ended")))

@@ -14,3 +14,11 @@ def expire_grants() -> int:
 def expire_checkouts() -> int:
     """Every unpaid order past its time: expired checkouts and orders with none."""
     return orders_expire()
+
+
+@shared_task(name="billing.notify_access_ending")
+def notify_access_ending() -> int:
+    """Access ending in three days, and freezes that ran out by themselves (once each)."""
+    from parta.billing.notices import access_ending_notify, freezes_ran_out_notify
+
+    return access_ending_notify() + freezes_ran_out_notify()

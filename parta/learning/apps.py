@@ -6,3 +6,8 @@ class LearningConfig(AppConfig):
     name = "parta.learning"
     label = "learning"
     verbose_name = _("Learning")
+
+    def ready(self) -> None:
+        from parta.learning.notices import register_kinds
+
+        register_kinds()

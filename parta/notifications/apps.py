@@ -6,3 +6,14 @@ class NotificationsConfig(AppConfig):
     name = "parta.notifications"
     label = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self) -> None:
+        from parta.accounts import adapter
+        from parta.notifications import signin_codes
+        from parta.notifications.kinds import register_kind
+
+        # Sign-in codes are sent by allauth while the person waits; accounts sits below the
+        # outbox, so the outbox describes the kind and listens to accounts' mail hook.
+        register_kind(signin_codes.LOGIN_CODE)
+        if signin_codes.record_login_code not in adapter.mail_sent_hooks:
+            adapter.mail_sent_hooks.append(signin_codes.record_login_code)

@@ -7,11 +7,13 @@ nobody registered, so a typo fails in tests, not in a user's inbox.
 A kind's message is rendered from templates named after it, in the recipient's language:
 ``notifications/<name>/subject.txt``, ``body.txt`` (email text part, Telegram and the site list),
 and optionally ``body.html`` (email HTML part; made from ``body.txt`` when absent). Their context
-is the ``context`` given to ``notify`` plus ``user`` and ``site_url``.
+is the ``context`` given to ``notify`` plus ``user`` and ``site_url``; dates stored in it as ISO
+strings become dates again with ``{% load outbox %}{{ value|isodate|date:"j E Y" }}``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from parta.notifications.channels.base import Channel
@@ -28,6 +30,10 @@ class Kind:
     channels: tuple[Channel, ...] = (Channel.EMAIL, Channel.TELEGRAM, Channel.SITE)
     # Channels that are on until the user switches them off (the rest are opt-in).
     default_on: tuple[Channel, ...] = field(default=())
+    # Extra email headers for one message, e.g. List-Unsubscribe for news:
+    # ``email_headers(user=..., context=...) -> dict``. A context may also carry its own
+    # under the key ``"email_headers"``; the kind's win on a clash.
+    email_headers: Callable[..., dict[str, str]] | None = None
 
     def __post_init__(self) -> None:
         if not self.default_on:

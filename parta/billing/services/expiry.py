@@ -8,31 +8,32 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from parta.access.models import AccessGrant
 from parta.access.services import access_grant_deactivate
 from parta.billing.models import Order, OrderStatus
 from parta.billing.services.fulfilment import order_ended_unpaid
+from parta.notifications.services import notify
 
 BATCH = 500
 
 
-def _tell_student(grant_id: int) -> None:
-    grant = AccessGrant.objects.select_related("user", "course").get(pk=grant_id)
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = render_to_string(
-            "billing/email/access_ended_subject.txt", {"grant": grant}
-        ).strip()
-        body = render_to_string(
-            "billing/email/access_ended_message.txt",
-            {"grant": grant, "school_name": settings.PARTA_SCHOOL_NAME},
-        )
-    send_mail(subject, body, None, [grant.user.email], fail_silently=True)
+def _tell_student(grant: AccessGrant) -> None:
+    """Queue the "access ended" message in the current transaction (sent after commit)."""
+    notify(
+        user=grant.user,
+        kind="access_ended",
+        context={
+            "course_id": grant.course_id,
+            "course_title": grant.course.title,
+            "available_until": grant.available_until,
+        },
+        # Once per ending: a grant renewed and ended again is told again.
+        dedup_key=f"access_ended:{grant.pk}:{grant.available_until.isoformat()}",
+    )
 
 
 def grants_expire(*, now=None) -> int:
@@ -49,7 +50,11 @@ def grants_expire(*, now=None) -> int:
             return count
         for grant_id in ids:
             with transaction.atomic():
-                grant = AccessGrant.objects.select_for_update().get(pk=grant_id)
+                grant = (
+                    AccessGrant.objects.select_for_update(of=("self",))
+                    .select_related("user", "course")
+                    .get(pk=grant_id)
+                )
                 if (
                     not grant.is_active
                     or grant.available_until is None
@@ -57,7 +62,7 @@ def grants_expire(*, now=None) -> int:
                 ):
                     continue
                 access_grant_deactivate(grant=grant)
-                transaction.on_commit(lambda gid=grant_id: _tell_student(gid))
+                _tell_student(grant)
                 count += 1
 
 

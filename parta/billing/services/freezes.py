@@ -9,6 +9,7 @@ from django.utils import timezone
 from parta.access.models import AccessFreeze, AccessGrant
 from parta.access.services import access_freeze_end, access_freeze_start
 from parta.accounts.models import User
+from parta.billing.notices import freeze_ended_notify, freeze_started_notify
 from parta.billing.services.refunds import line_grants_for
 
 
@@ -18,7 +19,9 @@ def purchase_freeze(
 ) -> list[AccessFreeze]:
     """Freeze every grant of the purchase behind ``grant`` for ``days`` days, or none
     (any refusal, such as the limit, leaves all of them running)."""
-    return [access_freeze_start(grant=g, days=days, by=by) for g in line_grants_for(grant)]
+    freezes = [access_freeze_start(grant=g, days=days, by=by) for g in line_grants_for(grant)]
+    freeze_started_notify(freezes=freezes)
+    return freezes
 
 
 @transaction.atomic
@@ -30,4 +33,5 @@ def purchase_unfreeze(*, freeze: AccessFreeze) -> list[AccessFreeze]:
         running = AccessFreeze.objects.filter(grant=grant, ended_at__isnull=True, ends_at__gt=now)
         for item in running:
             ended.append(access_freeze_end(freeze=item))
+    freeze_ended_notify(freezes=ended)
     return ended

@@ -23,6 +23,7 @@ from parta.billing.models import (
     Payment,
     Plan,
 )
+from parta.billing.notices import receipt_notify
 from parta.billing.services.ledger import Line, ledger_post, ledger_post_lines
 from parta.billing.services.orders import discount_release, order_create
 from parta.common.db import insert_unless_exists
@@ -118,6 +119,7 @@ def _complete(order: Order, *, payment: Payment | None) -> None:
             order=order,
             payment=payment,
         )
+        receipt_notify(order=order)
         return
     if payment is not None and order.total > 0:
         # Money paid at the provider passes through the ledger, so the user's history
@@ -146,6 +148,7 @@ def _complete(order: Order, *, payment: Payment | None) -> None:
             ],
         )
     _grant_lines(order, now)
+    receipt_notify(order=order)
 
 
 # No savepoint of its own: its caller (the webhook) rolls back to its own on an error.

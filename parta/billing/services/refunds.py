@@ -35,6 +35,7 @@ from parta.billing.models import (
     RefundDestination,
     RefundStatus,
 )
+from parta.billing.notices import refund_done_notify
 from parta.billing.providers.base import ProviderError, RefundRequest
 from parta.billing.providers.registry import get_provider
 from parta.billing.services.ledger import (
@@ -312,6 +313,7 @@ def _succeed(refund: Refund, provider_refund_id: str = "") -> Refund:
     if refund.order_line_id:
         for grant in _line_grants(refund.order_line):
             access_grant_deactivate(grant=grant)
+    refund_done_notify(refund=refund)
     return refund
 
 

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand
 from parta.accounts.demo import DEMO_PASSWORD, seed_people
 from parta.billing.demo import seed_shop
 from parta.learning.demo import seed_courses
+from parta.notifications.demo import seed_bell
 
 
 class Command(BaseCommand):
@@ -12,6 +13,7 @@ class Command(BaseCommand):
         people = seed_people()
         courses = seed_courses(people)
         shop = seed_shop(courses=[courses.base, courses.advanced])
+        seed_bell(student=people.student, course=courses.base)
         self.stdout.write(self.style.SUCCESS("Demo data is in place. Demo logins:"))
         self.stdout.write(
             f"  student    {people.student.email}  (sign in by code: the code is printed "

@@ -1,0 +1,298 @@
+"""Delivering the outbox: claim, send outside any transaction, record what happened.
+
+A worker claims due rows (``queued`` and ``next_attempt_at`` reached) with
+``SELECT ... FOR UPDATE SKIP LOCKED`` in a short transaction; each becomes ``sending`` with a
+lease and its attempt counted; the worker commits before sending, so no lock is held while a peer
+answers, and two workers never hold the same row. After the send it records the outcome only
+if the row is still the one it claimed (same lease and attempt): a worker that comes back after
+its lease ended, or after staff re-queued the row, changes nothing.
+
+No message is sent twice: a row whose worker died mid-send stays ``sending`` until its lease
+ends, then ``leases_sweep`` marks it ``unknown``, and nothing claims ``unknown`` rows; staff see
+them in the admin and may resend them (``parta.notifications.services.messages_resend``).
+
+A worker first reserves a batch of due rows (``PARTA_NOTIFY_CLAIM_BATCH``) in that short
+transaction, moving their next attempt to a hold time of its own; it then claims each row with
+one conditional UPDATE just before sending it. A row is in doubt only while it is being sent, so
+a killed worker leaves at most one ``unknown`` row per process; the rest of its batch is due
+again when the hold ends, and a run that stops early gives it back at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from parta.notifications.channels.base import (
+    Channel,
+    DeliveryFailed,
+    RetryLater,
+    Sender,
+    SkipDelivery,
+)
+from parta.notifications.channels.registry import ChannelUnavailable, sender_for
+from parta.notifications.kinds import get_kind
+from parta.notifications.models import Message, Status
+
+logger = logging.getLogger("parta.notifications")
+
+OPTED_OUT = "opted out"
+MIN_RETRY_SECONDS = 1.0
+LEASE_ENDED = "the worker stopped while sending (lease ended): it may or may not have arrived"
+# Telegram skips after which the person is told by email instead.
+EMAIL_FALLBACK_REASONS = ("blocked", "not linked")
+
+_running = threading.local()
+
+
+@dataclass
+class DeliveryRun:
+    """What one run did: outcomes by status, and whether due rows were left for the next."""
+
+    outcomes: Counter = field(default_factory=Counter)
+    more_due: bool = False
+
+    @property
+    def total(self) -> int:
+        return sum(self.outcomes.values())
+
+
+def backoff_seconds(attempt: int) -> float:
+    """Exponential backoff with jitter: between half and all of BASE * 2^(attempt - 1),
+    capped at ``PARTA_NOTIFY_BACKOFF_MAX_SECONDS``."""
+    step = min(
+        settings.PARTA_NOTIFY_BACKOFF_MAX_SECONDS,
+        settings.PARTA_NOTIFY_BACKOFF_SECONDS * 2 ** max(0, attempt - 1),
+    )
+    return step / 2 + random.uniform(0, step / 2)
+
+
+def messages_reserve(*, limit: int, now=None) -> list[Message]:
+    """Reserve up to ``limit`` due rows for this worker, in one short transaction: their next
+    attempt moves to a hold time that only this worker knows, so no other worker takes them
+    until it ends. A reserved row is not in doubt: if the worker dies, it is due again when
+    the hold ends (``PARTA_NOTIFY_HOLD_SECONDS``)."""
+    now = now or timezone.now()
+    hold = now + timedelta(seconds=settings.PARTA_NOTIFY_HOLD_SECONDS)
+    with transaction.atomic(durable=True):
+        rows = list(
+            Message.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("user")
+            .filter(status=Status.QUEUED, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "pk")[:limit]
+        )
+        if rows:
+            Message.objects.filter(pk__in=[row.pk for row in rows]).update(next_attempt_at=hold)
+    for row in rows:
+        row.next_attempt_at = hold
+    return rows
+
+
+def message_start(message: Message, *, now=None) -> bool:
+    """Claim one reserved row just before sending it: ``sending``, leased, attempt counted.
+    False if it is no longer this worker's (its hold ended and another worker took it)."""
+    now = now or timezone.now()
+    lease_until = now + timedelta(seconds=settings.PARTA_NOTIFY_LEASE_SECONDS)
+    started = Message.objects.filter(
+        pk=message.pk, status=Status.QUEUED, next_attempt_at=message.next_attempt_at
+    ).update(status=Status.SENDING, lease_until=lease_until, attempts=F("attempts") + 1)
+    if started:
+        message.status = Status.SENDING
+        message.lease_until = lease_until
+        message.attempts += 1
+    return bool(started)
+
+
+def messages_release(messages: list[Message]) -> None:
+    """Give back reserved rows this worker will not send (its run is stopping)."""
+    for hold in {message.next_attempt_at for message in messages}:
+        Message.objects.filter(
+            pk__in=[m.pk for m in messages if m.next_attempt_at == hold],
+            status=Status.QUEUED,
+            next_attempt_at=hold,
+        ).update(next_attempt_at=timezone.now())
+
+
+def messages_claim(*, limit: int, now=None) -> list[Message]:
+    """Reserve and claim up to ``limit`` due rows at once (all ``sending``)."""
+    return [row for row in messages_reserve(limit=limit, now=now) if message_start(row, now=now)]
+
+
+def _finish(message: Message, *, status: Status, also_unknown: bool = False, **fields) -> bool:
+    """Record an outcome if the row is still ours; return whether it was."""
+    statuses = [Status.SENDING, Status.UNKNOWN] if also_unknown else [Status.SENDING]
+    updated = Message.objects.filter(
+        pk=message.pk,
+        status__in=statuses,
+        lease_until=message.lease_until,
+        attempts=message.attempts,
+    ).update(status=status, lease_until=None, **fields)
+    if updated:
+        message.status = status
+    else:
+        logger.warning(
+            "notification %s: outcome %s dropped, the row is no longer this worker's",
+            message.pk,
+            status,
+        )
+    return bool(updated)
+
+
+def _sent(message: Message, peer_id: str) -> bool:
+    # Also from ``unknown``: a worker that outlived its lease did send it, and saying so
+    # keeps staff from resending it (a re-queued row has another lease and is left alone).
+    return _finish(
+        message,
+        status=Status.SENT,
+        also_unknown=True,
+        peer_id=(peer_id or "")[:200],
+        sent_at=timezone.now(),
+    )
+
+
+def _retry(message: Message, reason: str, retry_after: float | None) -> bool:
+    limit = settings.PARTA_NOTIFY_MAX_ATTEMPTS
+    if message.attempts >= limit:
+        return _finish(
+            message, status=Status.FAILED, last_error=f"{reason} (gave up after {limit} tries)"
+        )
+    delay = retry_after if retry_after is not None else backoff_seconds(message.attempts)
+    return _finish(
+        message,
+        status=Status.QUEUED,
+        last_error=reason,
+        # At least a second: a run never spins on one row.
+        next_attempt_at=timezone.now() + timedelta(seconds=max(MIN_RETRY_SECONDS, delay)),
+    )
+
+
+def _skip(message: Message, reason: str) -> bool:
+    wants_email = (
+        message.channel == Channel.TELEGRAM
+        and any(word in reason.lower() for word in EMAIL_FALLBACK_REASONS)
+        and Channel.EMAIL in get_kind(message.kind).channels
+    )
+    if not wants_email:
+        return _finish(message, status=Status.SKIPPED, last_error=reason)
+    from parta.notifications.services import notify
+
+    with transaction.atomic():
+        recorded = _finish(
+            message, status=Status.SKIPPED, last_error=f"{reason}; told by email instead"
+        )
+        if recorded:
+            # The same event's key: if the email row exists already, nothing is added.
+            notify(
+                user=message.user,
+                kind=message.kind,
+                context=message.context,
+                dedup_key=message.dedup_key,
+                channels=[Channel.EMAIL],
+            )
+    return recorded
+
+
+def message_deliver(message: Message, *, senders: dict[str, Sender] | None = None) -> Status:
+    """Send one claimed message and record the outcome; return the status it ended in."""
+    from parta.notifications.preferences import preference_get
+
+    senders = {} if senders is None else senders
+    try:
+        kind = get_kind(message.kind)
+    except LookupError as exc:
+        _finish(message, status=Status.FAILED, last_error=str(exc))
+        return message.status
+    try:
+        if not kind.mandatory and not preference_get(
+            user=message.user, kind=message.kind, channel=message.channel
+        ):
+            _finish(message, status=Status.SKIPPED, last_error=OPTED_OUT)
+            return message.status
+        sender = senders.get(message.channel)
+        if sender is None:
+            sender = senders[message.channel] = sender_for(message.channel)
+    except ChannelUnavailable as exc:
+        _finish(message, status=Status.SKIPPED, last_error=f"channel not available: {exc}")
+        return message.status
+    except Exception as exc:
+        logger.exception("notification %s: could not prepare the send", message.pk)
+        _retry(message, f"{exc.__class__.__name__}: {exc}", None)
+        return message.status
+
+    try:
+        peer_id = sender.send(message)
+    except RetryLater as exc:
+        _retry(message, exc.reason, exc.retry_after)
+    except SkipDelivery as exc:
+        _skip(message, exc.reason)
+    except DeliveryFailed as exc:
+        _finish(message, status=Status.FAILED, last_error=exc.reason)
+    except Exception as exc:
+        # A bug must not lose mail: tried again with backoff, the error kept for staff.
+        logger.exception("notification %s: the %s sender failed", message.pk, message.channel)
+        _retry(message, f"{exc.__class__.__name__}: {exc}", None)
+    else:
+        _sent(message, peer_id)
+    return message.status
+
+
+def deliver_due(*, budget_seconds: float | None = None, batch: int | None = None) -> DeliveryRun:
+    """Send due messages until none is left or the time budget is spent. Safe to run in
+    many workers at once and any number of times."""
+    run = DeliveryRun()
+    if getattr(_running, "active", False):
+        # Called again from inside a run (eager Celery, on the commit of an email fallback):
+        # the run in progress picks the new rows up.
+        return run
+    budget = settings.PARTA_NOTIFY_TASK_SECONDS if budget_seconds is None else budget_seconds
+    batch = batch or settings.PARTA_NOTIFY_CLAIM_BATCH
+    deadline = time.monotonic() + budget
+    senders: dict[str, Sender] = {}
+    _running.active = True
+    try:
+        while True:
+            if time.monotonic() >= deadline:
+                run.more_due = Message.objects.filter(
+                    status=Status.QUEUED, next_attempt_at__lte=timezone.now()
+                ).exists()
+                break
+            pending = messages_reserve(limit=batch)
+            if not pending:
+                break
+            try:
+                while pending and time.monotonic() < deadline:
+                    message = pending.pop(0)
+                    if message_start(message):
+                        run.outcomes[message_deliver(message, senders=senders)] += 1
+            finally:
+                if pending:
+                    messages_release(pending)
+    finally:
+        _running.active = False
+        for sender in senders.values():
+            close = getattr(sender, "close", None)
+            if close is not None:
+                close()
+    return run
+
+
+def leases_sweep(*, now=None) -> int:
+    """Mark ``unknown`` the rows whose worker stopped mid-send (lease ended); return how many.
+    They are never sent again by themselves."""
+    now = now or timezone.now()
+    count = Message.objects.filter(status=Status.SENDING, lease_until__lt=now).update(
+        status=Status.UNKNOWN, last_error=LEASE_ENDED
+    )
+    if count:
+        logger.warning("%d notification(s) in doubt after their worker stopped", count)
+    return count
