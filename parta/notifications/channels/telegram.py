@@ -9,7 +9,12 @@ from django.utils import timezone
 
 from parta.notifications.channels.base import Channel, SkipDelivery
 from parta.notifications.rendering import render_message
-from parta.notifications.telegram_api import BotBlocked, telegram_enabled, telegram_send
+from parta.notifications.telegram_api import (
+    BotBlocked,
+    telegram_close,
+    telegram_enabled,
+    telegram_send,
+)
 
 
 def telegram_text(*, subject: str, text: str) -> str:
@@ -50,3 +55,7 @@ class TelegramSender:
             user.telegram_blocked_at = now
             raise SkipDelivery("blocked") from None
         return str(message_id)
+
+    def close(self) -> None:
+        """The worker's run is over: close this thread's Bot session and loop."""
+        telegram_close()
