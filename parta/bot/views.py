@@ -19,7 +19,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from parta.bot import services
 from parta.bot.dispatcher import webhook_dispatcher
-from parta.notifications.telegram_api import make_bot, telegram_bot_username, telegram_enabled
+from parta.notifications.telegram_api import (
+    run_with_bot,
+    telegram_bot_username,
+    telegram_enabled,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +32,9 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 @csrf_exempt
 @require_POST
-async def webhook(request):
-    """Telegram posts one update; 403 unless it carries our secret."""
+def webhook(request):
+    """Telegram posts one update; 403 unless it carries our secret. A plain view: the update
+    runs on this thread's Telegram loop (as the outbox's sends do), under WSGI or ASGI alike."""
     if not (settings.TELEGRAM_BOT_TOKEN and settings.TELEGRAM_WEBHOOK_URL):
         raise Http404
     expected = settings.TELEGRAM_WEBHOOK_SECRET
@@ -41,12 +46,11 @@ async def webhook(request):
         update = Update.model_validate(payload)
     except ValueError:
         return HttpResponseBadRequest("not an update")
-    async with make_bot() as bot:
-        try:
-            await webhook_dispatcher().feed_update(bot, update)
-        except Exception:
-            # Answer 200 anyway: Telegram would only send the same update again.
-            logger.exception("webhook update %s failed", update.update_id)
+    try:
+        run_with_bot(lambda bot: webhook_dispatcher().feed_update(bot, update))
+    except Exception:
+        # Answer 200 anyway: Telegram would only send the same update again.
+        logger.exception("webhook update %s failed", update.update_id)
     return HttpResponse("ok")
 
 

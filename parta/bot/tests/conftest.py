@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 
 import pytest
@@ -11,9 +12,9 @@ from parta.notifications.telegram_api import make_bot
 
 
 class BotRun:
-    """The real dispatcher polling the fake server's getUpdates, from the test's thread:
-    ``async_to_sync`` brings the handlers' database work back to it, so a test's rows are
-    seen without committing them."""
+    """The real dispatcher polling the fake server's getUpdates, in a thread of its own (the
+    test's thread may run Playwright's loop); its database work is done there, so the tests
+    commit their rows (``django_db(transaction=True)``)."""
 
     def __init__(self, peer):
         self.peer = peer
@@ -41,7 +42,23 @@ class BotRun:
                 await dispatcher.stop_polling()
             await polling
 
-        async_to_sync(scenario)()
+        failures: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                async_to_sync(scenario)()
+            except BaseException as exc:
+                failures.append(exc)
+            finally:
+                from django.db import connections
+
+                connections.close_all()
+
+        thread = threading.Thread(target=run, name="bot-run")
+        thread.start()
+        thread.join(timeout + 30)
+        if failures:
+            raise failures[0]
         sent = self.peer.sent()[before:]
         assert len(sent) >= replies, [call.text for call in sent]
         return sent

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from parta.bot.dispatcher import build_dispatcher
-from parta.notifications.telegram_api import make_bot
+from parta.notifications.telegram_api import make_bot, run_with_bot
 
 
 class Command(BaseCommand):
@@ -31,7 +31,13 @@ class Command(BaseCommand):
         if settings.TELEGRAM_WEBHOOK_URL:
             if not settings.TELEGRAM_WEBHOOK_SECRET:
                 raise CommandError("TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET.")
-            async_to_sync(self._register_webhook)()
+            run_with_bot(
+                lambda bot: bot.set_webhook(
+                    url=settings.TELEGRAM_WEBHOOK_URL,
+                    secret_token=settings.TELEGRAM_WEBHOOK_SECRET,
+                    allowed_updates=["message", "callback_query"],
+                )
+            )
             self.stdout.write(
                 f"Webhook mode: Telegram posts updates to {settings.TELEGRAM_WEBHOOK_URL}."
             )
@@ -51,14 +57,6 @@ class Command(BaseCommand):
     def _on_signal(self, signum, frame) -> None:
         if self._stop is not None:
             self._stop()
-
-    async def _register_webhook(self) -> None:
-        async with make_bot() as bot:
-            await bot.set_webhook(
-                url=settings.TELEGRAM_WEBHOOK_URL,
-                secret_token=settings.TELEGRAM_WEBHOOK_SECRET,
-                allowed_updates=["message", "callback_query"],
-            )
 
     async def _poll(self, polling_timeout: int) -> None:
         loop = asyncio.get_running_loop()
