@@ -23,6 +23,7 @@ urlpatterns = [
     path("accounts/", include("parta.accounts.auth_urls")),
     path("accounts/", include("allauth.urls")),
     path("files/", include("parta.common.files_urls")),
+    path("telegram/", include("parta.bot.urls")),
     path("", include("parta.accounts.urls")),
     path("", include("parta.catalog.urls")),
     path("", include("parta.learning.urls")),

@@ -8,6 +8,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.utils import translation
 
+from parta.common.testing.telegram import telegram_peer  # noqa: F401  (the fake Bot API)
+
 CHROMIUM = os.environ.get("PARTA_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",

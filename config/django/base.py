@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "parta.learning",
     "parta.billing",
     "parta.news",
+    "parta.bot",
 ]
 
 MIDDLEWARE = [
@@ -151,3 +152,4 @@ from config.settings.parta import *  # noqa: E402
 from config.settings.payments import *  # noqa: E402
 from config.settings.security import *  # noqa: E402
 from config.settings.storage import *  # noqa: E402
+from config.settings.telegram import *  # noqa: E402

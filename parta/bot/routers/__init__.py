@@ -1,0 +1,11 @@
+"""One router per feature. A module here exposes ``router() -> Router`` (a fresh one each
+call: an aiogram router joins one dispatcher only) and is listed in FEATURES; ``fallback``
+always goes last, so a later feature (/news, /settings, /broadcast) only adds a line."""
+
+FEATURES = [
+    "parta.bot.routers.start",
+    "parta.bot.routers.stats",
+    "parta.bot.routers.account",
+    "parta.bot.routers.help",
+]
+FALLBACK = "parta.bot.routers.fallback"

@@ -1,0 +1,61 @@
+"""The Telegram channel: a stored message rendered in its person's language, sent by the bot."""
+
+from __future__ import annotations
+
+import html
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from parta.notifications.channels.base import Channel, SkipDelivery
+from parta.notifications.rendering import render_message
+from parta.notifications.telegram_api import (
+    BotBlocked,
+    telegram_close,
+    telegram_enabled,
+    telegram_send,
+)
+
+
+def telegram_text(*, subject: str, text: str) -> str:
+    """The subject in bold on top, then the body; both are plain text, escaped for HTML."""
+    body = html.escape(text, quote=False)
+    if not subject:
+        return body
+    return f"<b>{html.escape(subject, quote=False)}</b>\n\n{body}"
+
+
+class TelegramSender:
+    channel = Channel.TELEGRAM
+
+    def send(self, message) -> str:
+        if not telegram_enabled():
+            raise SkipDelivery("bot not configured")
+        user = message.user
+        if user.telegram_chat_id is None:
+            raise SkipDelivery("not linked")
+        if user.telegram_blocked_at is not None:
+            raise SkipDelivery("blocked")
+        rendered = render_message(user=user, kind=message.kind, context=message.context)
+        users = get_user_model().objects
+
+        def follow(new_chat_id: int) -> None:
+            users.filter(pk=user.pk).update(telegram_chat_id=new_chat_id)
+            user.telegram_chat_id = new_chat_id
+
+        try:
+            message_id = telegram_send(
+                chat_id=user.telegram_chat_id,
+                text=telegram_text(subject=rendered.subject, text=rendered.text),
+                on_migrate=follow,
+            )
+        except BotBlocked:
+            now = timezone.now()
+            users.filter(pk=user.pk).update(telegram_blocked_at=now)
+            user.telegram_blocked_at = now
+            raise SkipDelivery("blocked") from None
+        return str(message_id)
+
+    def close(self) -> None:
+        """The worker's run is over: close this thread's Bot session and loop."""
+        telegram_close()
