@@ -5,12 +5,8 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Q
-from django.template.loader import render_to_string
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from parta.accounts.models import Role, User
@@ -109,36 +105,16 @@ def user_update_profile(*, user: User, full_name: str, phone: str) -> User:
     return user
 
 
-def _staff_emails() -> list[str]:
-    return list(
-        User.objects.filter(is_active=True)
-        .filter(Q(role=Role.STAFF) | Q(is_superuser=True))
-        .order_by("id")
-        .values_list("email", flat=True)
-    )
-
-
-def _send_signin_lock_email(*, email: str, ip: str, kind: str, locked_hours: int) -> None:
-    recipients = _staff_emails()
-    if not recipients:
-        return
-    context = {
-        "email": email,
-        "ip": ip,
-        "kind": kind,
-        "locked_hours": locked_hours,
-        "school_name": settings.PARTA_SCHOOL_NAME,
-    }
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = render_to_string("account/email/signin_locked_subject.txt", context).strip()
-        body = render_to_string("account/email/signin_locked_message.txt", context)
-    send_mail(subject, body, None, recipients, fail_silently=True)
+# The outbox sits above accounts: it registers here how a sign-in lock reaches the staff
+# (parta.notifications.signin_locks), so the alert is stored and delivered like any message.
+signin_lock_hooks: list = []
 
 
 @transaction.atomic
 def signin_lock_notify(*, email: str, ip: str, kind: str) -> bool:
-    """Tell the school's staff (on commit) that sign-in for ``email`` hit its ceiling of
-    wrong codes (``kind="code"``, now locked) or wrong passwords (``kind="password"``).
+    """Tell the school's staff (through the outbox, delivered on commit) that sign-in for
+    ``email`` hit its ceiling of wrong codes (``kind="code"``, now locked) or wrong
+    passwords (``kind="password"``).
     Only for an existing account: a lock on an address nobody owns protects no one and
     would let anyone flood the staff's mailbox. Returns whether a message was queued."""
     if not User.objects.filter(email__iexact=email).exists():
@@ -148,7 +124,6 @@ def signin_lock_notify(*, email: str, ip: str, kind: str) -> bool:
     else:
         seconds = settings.PARTA_PASSWORD_FAILS_PER_EMAIL[1]
     hours = max(1, round(int(seconds) / 3600))
-    transaction.on_commit(
-        lambda: _send_signin_lock_email(email=email, ip=ip, kind=kind, locked_hours=hours)
-    )
+    for hook in signin_lock_hooks:
+        hook(email=email, ip=ip, kind=kind, locked_hours=hours)
     return True

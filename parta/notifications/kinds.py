@@ -30,6 +30,8 @@ class Kind:
     channels: tuple[Channel, ...] = (Channel.EMAIL, Channel.TELEGRAM, Channel.SITE)
     # Channels that are on until the user switches them off (the rest are opt-in).
     default_on: tuple[Channel, ...] = field(default=())
+    # Sent to staff only (sign-in locks): students do not see it among their choices.
+    staff_only: bool = False
     # Extra email headers for one message, e.g. List-Unsubscribe for news:
     # ``email_headers(user=..., context=...) -> dict``. A context may also carry its own
     # under the key ``"email_headers"``; the kind's win on a clash.

@@ -91,6 +91,8 @@ def preferences_for(*, user) -> list[KindPreferences]:
     for kind in ranked:
         if kind.mandatory and len(kind.channels) == 1:
             continue
+        if kind.staff_only and not (user.is_school_staff or user.is_staff):
+            continue
         choices = []
         for channel in CHANNEL_ORDER:
             available = channel in kind.channels

@@ -79,3 +79,12 @@ def test_preferences_for_is_one_query_and_shows_mandatory_as_locked(django_asser
     assert refund["email"].enabled is False
     assert refund["site"].enabled is True
     assert not any(c.locked for c in rows["refund_done"].channels)
+
+
+def test_staff_only_kinds_are_not_among_a_students_choices():
+    from parta.accounts.tests.factories import StaffFactory
+
+    student_kinds = {row.kind for row in preferences_for(user=UserFactory())}
+    staff_kinds = {row.kind for row in preferences_for(user=StaffFactory())}
+    assert "signin_locked" not in student_kinds
+    assert "signin_locked" in staff_kinds
