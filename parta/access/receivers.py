@@ -8,7 +8,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from parta.access import cache as access_cache
-from parta.accounts.models import user_save_invalidates
+from parta.common.models import user_save_invalidates
 
 
 @receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="parta-access-user-saved")

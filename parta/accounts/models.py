@@ -119,14 +119,3 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
     @property
     def message_language(self) -> str:
         return self.language or settings.LANGUAGE_CODE
-
-
-# A save that changes only these (a sign-in) leaves what other parts cache about the user
-# (their token's user, their access answers) as good as it was.
-_SIGN_IN_FIELDS = frozenset({"last_login", "updated_at"})
-
-
-def user_save_invalidates(*, created: bool, update_fields) -> bool:
-    """Whether a post_save of a user should drop what is cached about them: not for a
-    new user (nothing is cached yet) nor for a sign-in."""
-    return not created and not (update_fields and set(update_fields) <= _SIGN_IN_FIELDS)

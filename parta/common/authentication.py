@@ -21,8 +21,8 @@ from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
-from parta.accounts.models import user_save_invalidates
 from parta.common.localcache import LocalMirror
+from parta.common.models import user_save_invalidates
 
 # Groups are token keys; the one key in each group is "user".
 mirror = LocalMirror("tokens")
