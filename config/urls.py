@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("parta.billing.api_urls")),
     path("", include("parta.news.api_urls")),
     path("", include("parta.notifications.api_urls")),
+    path("", include("parta.bot.api_urls")),
 ]
 
 urlpatterns = [

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
+from parta.bot.services import can_broadcast
+
 
 @dataclass(frozen=True)
 class BotCommand:
@@ -20,9 +22,20 @@ def linked(user) -> bool:
     return user is not None
 
 
+def may_broadcast(user) -> bool:
+    return can_broadcast(user)
+
+
 COMMANDS: list[BotCommand] = [
     BotCommand("start", _("link your account (with the link from your profile)")),
     BotCommand("stats", _("your progress in each course"), shown_to=linked),
+    BotCommand("news", _("the latest school news"), shown_to=linked),
+    BotCommand("settings", _("which notifications you get, and where"), shown_to=linked),
+    BotCommand(
+        "broadcast",
+        _("send news to students with active access: /broadcast text"),
+        shown_to=may_broadcast,
+    ),
     BotCommand("unlink", _("unlink this chat from your account"), shown_to=linked),
     BotCommand("help", _("this list")),
 ]

@@ -47,7 +47,8 @@ class ThrottlingMiddleware(BaseMiddleware):
         return await handler(event, data)
 
 
-def _language(user, sender) -> str:
+def chat_language(user, sender) -> str:
+    """The language to answer in: the user's, or the Telegram app's for a stranger."""
     if user is not None:
         return user.message_language
     offered = {code for code, _name in settings.LANGUAGES}
@@ -65,5 +66,5 @@ class UserMiddleware(BaseMiddleware):
         if chat_id is not None:
             user = await sync_to_async(services.chat_user_seen)(chat_id=chat_id)
         data["parta_user"] = user
-        with translation.override(_language(user, data.get("event_from_user"))):
+        with translation.override(chat_language(user, data.get("event_from_user"))):
             return await handler(event, data)

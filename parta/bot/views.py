@@ -19,11 +19,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from parta.bot import services
 from parta.bot.dispatcher import webhook_dispatcher
-from parta.notifications.telegram_api import (
-    run_with_bot,
-    telegram_bot_username,
-    telegram_enabled,
-)
+from parta.common.errors import ApplicationError
+from parta.notifications.telegram_api import run_with_bot, telegram_enabled
 
 logger = logging.getLogger(__name__)
 
@@ -52,10 +49,6 @@ def webhook(request):
         # Answer 200 anyway: Telegram would only send the same update again.
         logger.exception("webhook update %s failed", update.update_id)
     return HttpResponse("ok")
-
-
-def deep_link(token: str) -> str:
-    return f"https://t.me/{telegram_bot_username()}?start={token}"
 
 
 def _qr(link: str) -> dict:
@@ -89,11 +82,11 @@ def _block(request, *, link: str = "", error: str = ""):
 def connect(request):
     """GET: the block as it stands. POST: a fresh one-time link and its QR code."""
     if request.method == "POST" and telegram_enabled() and not request.user.telegram_linked:
-        if not telegram_bot_username():
-            return _block(
-                request, error=_("The Telegram bot does not answer right now. Try later.")
-            )
-        return _block(request, link=deep_link(services.link_token_create(user=request.user)))
+        try:
+            offer = services.link_offer(user=request.user)
+        except ApplicationError as exc:
+            return _block(request, error=exc.message)
+        return _block(request, link=offer.link)
     return _block(request)
 
 

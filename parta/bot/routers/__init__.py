@@ -1,10 +1,13 @@
 """One router per feature. A module here exposes ``router() -> Router`` (a fresh one each
 call: an aiogram router joins one dispatcher only) and is listed in FEATURES; ``fallback``
-always goes last, so a later feature (/news, /settings, /broadcast) only adds a line."""
+always goes last, so a new feature only adds a line."""
 
 FEATURES = [
     "parta.bot.routers.start",
     "parta.bot.routers.stats",
+    "parta.bot.routers.news",
+    "parta.bot.routers.preferences",
+    "parta.bot.routers.broadcast",
     "parta.bot.routers.account",
     "parta.bot.routers.help",
 ]

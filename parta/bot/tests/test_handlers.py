@@ -160,7 +160,7 @@ def test_the_loop_survives_a_failing_handler(run_bot, telegram_peer, monkeypatch
     )
     texts = sorted(reply.text for reply in replies)  # handled concurrently: any order
     assert texts[0].startswith("I am Parta's bot")
-    assert texts[1] == "У нас что-то пошло не так. Пожалуйста, попробуйте позже."
+    assert texts[1] == "Something went wrong on our side. Please try again later."
 
 
 def test_a_flood_from_one_chat_is_throttled(run_bot, telegram_peer):

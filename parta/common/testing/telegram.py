@@ -326,7 +326,7 @@ class FakeTelegram:
             return 200, {"ok": True, "result": BOT_USER}
         if method == "sendmessage":
             return 200, {"ok": True, "result": self._message(call)}
-        if method == "editmessagetext":
+        if method in {"editmessagetext", "editmessagereplymarkup"}:
             return 200, {"ok": True, "result": self._message(call, int(call.params["message_id"]))}
         if method in {"answercallbackquery", "deletewebhook", "setmycommands"}:
             if method == "deletewebhook":

@@ -127,6 +127,23 @@ def test_every_translatable_string_in_the_source_is_in_the_catalogue(tmp_path, s
     assert "#, fuzzy" not in body, "a new string was matched fuzzily: translate it"
 
 
+# A gettext call inside an f-string's braces: xgettext does not look there, so the string
+# never reaches the catalogue and stays English for every reader.
+GETTEXT_IN_FSTRING = re.compile(r"""\bf(["'])[^\n]*?\{\s*(?:_|gettext|ngettext|pgettext)\(""")
+
+
+def test_no_translatable_string_hides_inside_an_f_string():
+    found = [
+        f"{path.relative_to(settings.BASE_DIR)}:{number}"
+        for root in ("parta", "config")
+        for path in sorted((settings.BASE_DIR / root).rglob("*.py"))
+        if "/tests/" not in str(path) and "/migrations/" not in str(path)
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if GETTEXT_IN_FSTRING.search(line)
+    ]
+    assert found == [], "move the _() call out of the f-string: xgettext cannot see it"
+
+
 @pytest.mark.parametrize(
     ("count", "form"),
     [(1, "день"), (2, "дня"), (4, "дня"), (5, "дней"), (11, "дней"), (21, "день"), (22, "дня")],
