@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "parta.learning",
     "parta.billing",
     "parta.news",
+    "parta.chat",
     "parta.bot",
 ]
 
