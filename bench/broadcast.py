@@ -9,7 +9,8 @@ until nothing is due. Printed: the total time against N / L, the worker's peak R
 same workers on site rows (nothing sent: the outbox's own cost, the reference). Then the
 kill test: the same broadcast again, every worker ``kill -9``-ed half-way and started again
 after its lease ends: the fake server must see no chat twice, and each student is either
-delivered or ``unknown`` (at most one per killed worker).
+delivered or ``unknown`` (at most one per sending thread: ``--worker-threads`` per
+worker); then the same with a graceful SIGTERM (Celery's warm shutdown): none unknown.
 
 Send mode (``--mode send``), below: ``telegram_send`` alone, without the outbox.
 
@@ -66,15 +67,19 @@ def outbox_worker() -> None:
     import django
 
     django.setup()
+    import signal
+
     from parta.notifications import delivery
 
+    # A graceful stop, as Celery's warm shutdown does it: finish the message being sent.
+    signal.signal(signal.SIGTERM, lambda *_: delivery.deliver_stop())
     _warm_up()
     total = 0
     started = time.time()
     while True:
         run = delivery.deliver_due(budget_seconds=600)
         total += run.total
-        if not run.more_due:
+        if not run.more_due or delivery._stopping.is_set():
             break
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"total": total, "start": started, "end": time.time(), "peak_rss_mb": peak}))
@@ -143,7 +148,6 @@ def bench_outbox(args) -> None:
     from django.db import connections
 
     from parta.common.testing.telegram import TOKEN, FakeTelegram
-    from parta.notifications import delivery
     from parta.notifications.models import Message
     from parta.notifications.telegram_api import get_limiter
 
@@ -159,10 +163,12 @@ def bench_outbox(args) -> None:
         "PARTA_NOTIFY_LEASE_SECONDS": str(lease),
         "PARTA_NOTIFY_HOLD_SECONDS": str(lease),
         "PARTA_LOG_LEVEL": "WARNING",
+        "PARTA_NOTIFY_THREADS": str(args.worker_threads),
     }
+    concurrency = args.processes * args.worker_threads
     print(
         f"{args.students} linked students, fake Bot API limited to {args.limit:g}/s, "
-        f"{args.processes} outbox worker processes, limiter: "
+        f"{args.processes} outbox worker processes × {args.worker_threads} threads, limiter: "
         f"{'Redis' if os.environ.get('REDIS_URL') else 'database cache'}"
     )
 
@@ -188,17 +194,38 @@ def bench_outbox(args) -> None:
         f"{max(r['peak_rss_mb'] for r in results):.0f} MB"
     )
 
-    # The kill test.
+    for how in ("kill -9", "SIGTERM"):
+        peer = _stop_test(args, env, peer, lease, how=how, concurrency=concurrency)
+    peer.stop()
+
+
+def _stop_test(args, env, peer, lease: float, *, how: str, concurrency: int):
+    """Stop every worker half-way (``kill -9`` or a graceful SIGTERM), start them again:
+    no chat twice, every student delivered or in doubt (unknown)."""
+    import signal
+
+    import django.db.models
+    from django.db import connections
+
+    from parta.common.testing.telegram import FakeTelegram
+    from parta.notifications import delivery
+    from parta.notifications.models import Message
+    from parta.notifications.telegram_api import get_limiter
+
     get_limiter().reset()
     peer.stop()
     peer = FakeTelegram(rate_limit=args.limit).start()
     env["TELEGRAM_API_BASE"] = peer.base_url
-    _outbox_rows(args.students, "telegram", "bench:kill")
+    _outbox_rows(args.students, "telegram", f"bench:{how}")
     connections.close_all()
     workers = _start_workers(args.processes, env)
     peer.wait_for(lambda: len(peer._delivered) >= args.students // 2, timeout=600)
     for worker in workers:
-        worker.kill()
+        if how == "SIGTERM":
+            worker.send_signal(signal.SIGTERM)
+        else:
+            worker.kill()
+    for worker in workers:
         worker.wait()
     at_kill = len(peer.delivered_counts())
     time.sleep(lease + 1)
@@ -215,12 +242,13 @@ def bench_outbox(args) -> None:
     sent_chats = set(delivered)
     students = set(range(2_000_000, 2_000_000 + args.students))
     print(
-        f"kill -9 of {args.processes} workers after {at_kill} deliveries, restarted: "
-        f"rows {statuses}; marked unknown: {swept} (at most {args.processes}); chats twice: "
+        f"{how} of {args.processes} workers after {at_kill} deliveries, restarted: "
+        f"rows {statuses}; marked unknown: {swept} (at most {concurrency}"
+        f"{', and none for a graceful stop' if how == 'SIGTERM' else ''}); chats twice: "
         f"{sum(1 for n in delivered.values() if n > 1)}; students neither delivered nor "
         f"unknown: {len(students - sent_chats - unknown)}"
     )
-    peer.stop()
+    return peer
 
 
 def child(args) -> None:
@@ -328,7 +356,10 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=10_000)
     parser.add_argument("--limit", type=float, default=500.0)
     parser.add_argument("--processes", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4, help="send mode's threads")
+    parser.add_argument(
+        "--worker-threads", type=int, default=4, help="outbox mode: PARTA_NOTIFY_THREADS"
+    )
     parser.add_argument("--reference-students", type=int, default=3_000)
     parser.add_argument("--mode", choices=["outbox", "send"], default="outbox")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)

@@ -72,5 +72,13 @@ PARTA_NOTIFY_LEASE_SECONDS = env.float("PARTA_NOTIFY_LEASE_SECONDS", default=120
 # Only the message being sent is in doubt when a worker is killed, whatever the batch.
 PARTA_NOTIFY_CLAIM_BATCH = env.int("PARTA_NOTIFY_CLAIM_BATCH", default=20)
 PARTA_NOTIFY_HOLD_SECONDS = env.float("PARTA_NOTIFY_HOLD_SECONDS", default=30.0)
+# Threads one run of ``deliver_due`` sends with (each claims and sends one message at a time,
+# so a killed worker leaves at most this many messages in doubt). Telegram answers in
+# milliseconds but one chat at a time; several threads keep the shared limiter's rate busy.
+# SQLite allows one writer: one thread there, unless set.
+PARTA_NOTIFY_THREADS = env.int(
+    "PARTA_NOTIFY_THREADS",
+    default=4 if env.str("DATABASE_URL", default="").startswith(("postgres", "pgsql")) else 1,
+)
 # One run of ``deliver_due`` stops claiming after this long and queues its successor.
 PARTA_NOTIFY_TASK_SECONDS = env.float("PARTA_NOTIFY_TASK_SECONDS", default=50.0)

@@ -14,7 +14,8 @@ them in the admin and may resend them (``parta.notifications.services.messages_r
 A worker first reserves a batch of due rows (``PARTA_NOTIFY_CLAIM_BATCH``) in that short
 transaction, moving their next attempt to a hold time of its own; it then claims each row with
 one conditional UPDATE just before sending it. A row is in doubt only while it is being sent, so
-a killed worker leaves at most one ``unknown`` row per process; the rest of its batch is due
+a killed worker leaves at most one ``unknown`` row per sending thread
+(``PARTA_NOTIFY_THREADS``); the rest of its batch is due
 again when the hold ends, and a run that stops early gives it back at once.
 """
 
@@ -25,11 +26,12 @@ import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -43,6 +45,7 @@ from parta.notifications.channels.base import (
 from parta.notifications.channels.registry import ChannelUnavailable, sender_for
 from parta.notifications.kinds import get_kind
 from parta.notifications.models import Message, Status
+from parta.notifications.preferences import preference_get, preferences_allowed
 
 logger = logging.getLogger("parta.notifications")
 
@@ -53,6 +56,19 @@ LEASE_ENDED = "the worker stopped while sending (lease ended): it may or may not
 EMAIL_FALLBACK_REASONS = ("blocked", "not linked")
 
 _running = threading.local()
+# Set when the worker is asked to stop (a warm shutdown): runs finish the message being sent,
+# record it, give back the rest of their batch, and end; nothing is left in doubt.
+_stopping = threading.Event()
+
+
+def deliver_stop() -> None:
+    """Ask every run in this process to end after the message each thread is sending."""
+    _stopping.set()
+
+
+def deliver_resume() -> None:
+    """Let runs claim again (after ``deliver_stop``; tests)."""
+    _stopping.clear()
 
 
 @dataclass
@@ -202,65 +218,117 @@ def _skip(message: Message, reason: str) -> bool:
     return recorded
 
 
-def message_deliver(message: Message, *, senders: dict[str, Sender] | None = None) -> Status:
+def message_deliver(
+    message: Message, *, senders: dict[str, Sender] | None = None, allowed: bool | None = None
+) -> Status:
     """Send one claimed message and record the outcome; return the status it ended in."""
-    from parta.notifications.preferences import preference_get
+    return message_send(message, senders=senders, allowed=allowed)()
 
+
+def message_send(
+    message: Message, *, senders: dict[str, Sender] | None = None, allowed: bool | None = None
+) -> Callable[[], Status]:
+    """Send one claimed message; what is returned records the outcome when called (the
+    worker stores it together with the next row's claim: one commit per message).
+    ``allowed``: the person's choice if the caller has read it (``preferences_allowed``)."""
     senders = {} if senders is None else senders
+
+    def recorded(record: Callable[[], object]) -> Callable[[], Status]:
+        def run() -> Status:
+            record()
+            return message.status
+
+        return run
+
     try:
         kind = get_kind(message.kind)
     except LookupError as exc:
-        _finish(message, status=Status.FAILED, last_error=str(exc))
-        return message.status
+        unknown_kind = str(exc)
+        return recorded(lambda: _finish(message, status=Status.FAILED, last_error=unknown_kind))
     try:
-        if not kind.mandatory and not preference_get(
-            user=message.user, kind=message.kind, channel=message.channel
-        ):
-            _finish(message, status=Status.SKIPPED, last_error=OPTED_OUT)
-            return message.status
+        if allowed is None and not kind.mandatory:
+            allowed = preference_get(user=message.user, kind=message.kind, channel=message.channel)
+        if not kind.mandatory and not allowed:
+            return recorded(lambda: _finish(message, status=Status.SKIPPED, last_error=OPTED_OUT))
         sender = senders.get(message.channel)
         if sender is None:
             sender = senders[message.channel] = sender_for(message.channel)
     except ChannelUnavailable as exc:
-        _finish(message, status=Status.SKIPPED, last_error=f"channel not available: {exc}")
-        return message.status
+        reason = f"channel not available: {exc}"
+        return recorded(lambda: _finish(message, status=Status.SKIPPED, last_error=reason))
     except Exception as exc:
         logger.exception("notification %s: could not prepare the send", message.pk)
-        _retry(message, f"{exc.__class__.__name__}: {exc}", None)
-        return message.status
+        reason = f"{exc.__class__.__name__}: {exc}"
+        return recorded(lambda: _retry(message, reason, None))
 
     try:
         peer_id = sender.send(message)
     except RetryLater as exc:
-        _retry(message, exc.reason, exc.retry_after)
+        reason, retry_after = exc.reason, exc.retry_after
+        return recorded(lambda: _retry(message, reason, retry_after))
     except SkipDelivery as exc:
-        _skip(message, exc.reason)
+        reason = exc.reason
+        return recorded(lambda: _skip(message, reason))
     except DeliveryFailed as exc:
-        _finish(message, status=Status.FAILED, last_error=exc.reason)
+        reason = exc.reason
+        return recorded(lambda: _finish(message, status=Status.FAILED, last_error=reason))
     except Exception as exc:
         # A bug must not lose mail: tried again with backoff, the error kept for staff.
         logger.exception("notification %s: the %s sender failed", message.pk, message.channel)
-        _retry(message, f"{exc.__class__.__name__}: {exc}", None)
-    else:
-        _sent(message, peer_id)
-    return message.status
+        reason = f"{exc.__class__.__name__}: {exc}"
+        return recorded(lambda: _retry(message, reason, None))
+    return recorded(lambda: _sent(message, peer_id))
 
 
-def deliver_due(*, budget_seconds: float | None = None, batch: int | None = None) -> DeliveryRun:
-    """Send due messages until none is left or the time budget is spent. Safe to run in
-    many workers at once and any number of times."""
-    run = DeliveryRun()
+def deliver_due(
+    *, budget_seconds: float | None = None, batch: int | None = None, threads: int | None = None
+) -> DeliveryRun:
+    """Send due messages until none is left or the time budget is spent, with ``threads``
+    threads (``PARTA_NOTIFY_THREADS``). Safe to run in many workers at once and any number
+    of times."""
     if getattr(_running, "active", False):
         # Called again from inside a run (eager Celery, on the commit of an email fallback):
         # the run in progress picks the new rows up.
-        return run
+        return DeliveryRun()
     budget = settings.PARTA_NOTIFY_TASK_SECONDS if budget_seconds is None else budget_seconds
     batch = batch or settings.PARTA_NOTIFY_CLAIM_BATCH
+    threads = threads or settings.PARTA_NOTIFY_THREADS
     deadline = time.monotonic() + budget
+    if threads <= 1:
+        return _deliver_loop(deadline=deadline, batch=batch)
+
+    runs: list[DeliveryRun] = []
+    failures: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            runs.append(_deliver_loop(deadline=deadline, batch=batch))
+        except BaseException as exc:  # re-raised in the caller's thread below
+            failures.append(exc)
+        finally:
+            connections.close_all()  # this thread's connection ends with it
+
+    workers = [threading.Thread(target=work, name=f"outbox-{number}") for number in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    if failures:
+        raise failures[0]
+    total = DeliveryRun()
+    for run in runs:
+        total.outcomes.update(run.outcomes)
+        total.more_due = total.more_due or run.more_due
+    return total
+
+
+def _deliver_loop(*, deadline: float, batch: int) -> DeliveryRun:
+    """One thread's part of a run: reserve a batch, claim and send its rows one by one."""
+    run = DeliveryRun()
     senders: dict[str, Sender] = {}
     _running.active = True
     try:
-        while True:
+        while not _stopping.is_set():
             if time.monotonic() >= deadline:
                 run.more_due = Message.objects.filter(
                     status=Status.QUEUED, next_attempt_at__lte=timezone.now()
@@ -269,12 +337,27 @@ def deliver_due(*, budget_seconds: float | None = None, batch: int | None = None
             pending = messages_reserve(limit=batch)
             if not pending:
                 break
+            allowed = preferences_allowed(messages=pending)
+            # The outcome of the message just sent, stored in one transaction with the next
+            # row's claim: one commit per message, and still only the row being sent is in
+            # doubt if the worker dies.
+            record: Callable[[], Status] | None = None
             try:
-                while pending and time.monotonic() < deadline:
+                while pending and time.monotonic() < deadline and not _stopping.is_set():
                     message = pending.pop(0)
-                    if message_start(message):
-                        run.outcomes[message_deliver(message, senders=senders)] += 1
+                    with transaction.atomic():
+                        if record is not None:
+                            done, record = record, None
+                            run.outcomes[done()] += 1
+                        started = message_start(message)
+                    if started:
+                        record = message_send(
+                            message, senders=senders, allowed=allowed.get(message.pk)
+                        )
             finally:
+                if record is not None:
+                    done, record = record, None
+                    run.outcomes[done()] += 1
                 if pending:
                     messages_release(pending)
     finally:

@@ -2,8 +2,8 @@
 
 A ``Preference`` row holds one choice; with no row, the kind's ``default_on`` decides.
 Mandatory kinds (receipts, sign-in codes) ignore preferences and cannot be switched off.
-The outbox worker asks ``preference_get`` at delivery time, so a choice made after the
-event still counts.
+The outbox worker asks (``preferences_allowed``, per batch) at delivery time, so a choice
+made after the event still counts.
 """
 
 from __future__ import annotations
@@ -71,6 +71,41 @@ def preference_get(*, user, kind: str, channel: str) -> bool:
         .first()
     )
     return _default(described, channel) if enabled is None else enabled
+
+
+def preferences_allowed(*, messages) -> dict[int, bool]:
+    """``preference_get`` for many outbox rows at once (one query): row id → whether it may
+    be sent. A worker asks this for each batch it reserves, seconds before sending."""
+    asked = []
+    for message in messages:
+        try:
+            described = get_kind(message.kind)
+        except LookupError:
+            continue  # the worker records the unknown kind itself
+        asked.append((message, described))
+    stored = {}
+    open_choice = [(m, k) for m, k in asked if not k.mandatory and m.channel in k.channels]
+    if open_choice:
+        stored = {
+            (user_id, kind, channel): enabled
+            for user_id, kind, channel, enabled in Preference.objects.filter(
+                user_id__in={m.user_id for m, _k in open_choice},
+                kind__in={m.kind for m, _k in open_choice},
+                channel__in={m.channel for m, _k in open_choice},
+            ).values_list("user_id", "kind", "channel", "enabled")
+        }
+    allowed = {}
+    for message, described in asked:
+        if message.channel not in described.channels:
+            allowed[message.pk] = False
+        elif described.mandatory:
+            allowed[message.pk] = True
+        else:
+            allowed[message.pk] = stored.get(
+                (message.user_id, message.kind, message.channel),
+                _default(described, message.channel),
+            )
+    return allowed
 
 
 def preferences_for(*, user) -> list[KindPreferences]:

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from celery import shared_task
+from celery.signals import worker_shutting_down
 
 from parta.notifications import delivery
+
+
+@worker_shutting_down.connect
+def _stop_delivering(**kwargs) -> None:
+    """A warm shutdown (SIGTERM, Ctrl-C once): a running delivery ends after the message it
+    is sending, so the stop leaves nothing in doubt; what is left is queued for the next
+    worker."""
+    delivery.deliver_stop()
 
 
 @shared_task(name="notifications.deliver_due", ignore_result=True)

@@ -53,11 +53,30 @@ def test_workers_together_send_each_of_200_messages_exactly_once(settings, batch
     assert Message.objects.filter(status=Status.SENT, attempts=1).count() == 200
 
 
+def test_threaded_workers_send_each_message_once_and_count_them_all(settings):
+    ScriptedSender.reset(_slow_send)
+    _queue(200)
+    Message.objects.update(status=Status.QUEUED, attempts=0, next_attempt_at=timezone.now())
+    ScriptedSender.reset(_slow_send)
+
+    results, errors = run_together(2, lambda _i: delivery.deliver_due(threads=3).outcomes)
+
+    assert errors == []
+    assert sum(outcome[Status.SENT] for outcome in results) == 200
+    assert len(ScriptedSender.sent) == 200
+    assert set(ScriptedSender.sent.values()) == {1}
+    assert Message.objects.filter(status=Status.SENT, attempts=1).count() == 200
+
+
 class WorkerDied(BaseException):
     """A killed worker: nothing after the send runs."""
 
 
-def test_a_worker_that_dies_mid_send_leaves_its_message_unknown_and_never_resent(settings):
+@pytest.mark.parametrize("threads", [1, 3])
+def test_a_worker_that_dies_mid_send_leaves_its_message_unknown_and_never_resent(
+    settings, threads
+):
+    settings.PARTA_NOTIFY_THREADS = threads
     _queue(40)
     Message.objects.update(status=Status.QUEUED, attempts=0, next_attempt_at=timezone.now())
     doomed = Message.objects.order_by("pk").values_list("pk", flat=True)[17]

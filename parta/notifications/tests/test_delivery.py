@@ -141,6 +141,90 @@ def test_opted_out_is_skipped_and_mandatory_kinds_ignore_preferences(
     assert [m.subject for m in mail.outbox] == ["Receipt 7"]
 
 
+def test_a_batch_reads_the_choices_once_and_agrees_with_one_by_one(
+    django_assert_num_queries,
+):
+    from parta.notifications.preferences import preference_get, preferences_allowed
+
+    users = [UserFactory() for _ in range(4)]
+    Preference.objects.create(user=users[0], kind="outbox_test", channel="email", enabled=False)
+    Preference.objects.create(user=users[1], kind="outbox_test", channel="site", enabled=False)
+    Preference.objects.create(user=users[2], kind="outbox_code", channel="email", enabled=False)
+    for number, user in enumerate(users):
+        _notify(user, key=f"batch:{number}")
+        _notify(user, kind="outbox_code", key=f"code:{number}")
+    rows = list(Message.objects.all())
+    with django_assert_num_queries(1):
+        allowed = preferences_allowed(messages=rows)
+    expected = {
+        row.pk: preference_get(user=row.user, kind=row.kind, channel=row.channel) for row in rows
+    }
+    assert allowed == expected
+    assert list(allowed.values()).count(False) == 2
+
+
+@pytest.mark.parametrize("count", [3, 9])
+def test_the_worker_spends_two_statements_and_one_commit_a_message(count):
+    """Reserve (a select and an update), the choices (one select), then per message its
+    claim and, in the same transaction as the next claim, its outcome; whatever the
+    batch's size. (In the test's transaction each of the worker's is a savepoint.)"""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for number in range(count):
+        _notify(UserFactory(), key=f"count:{number}", channels=[Channel.SITE])
+    with CaptureQueriesContext(connection) as queries:
+        run = delivery.deliver_due()
+    assert run.outcomes == {Status.SENT: count}
+    assert set(Message.objects.values_list("status", flat=True)) == {Status.SENT}
+    statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+    transactions = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SAVEPOINT")]
+    assert len(statements) == 3 + 2 * count + 1  # + the empty reserve that ends the run
+    # The reserve, one per claim (with the previous outcome), the empty reserve; the last
+    # outcome is one statement on its own.
+    assert len(transactions) == 1 + count + 1
+
+
+def test_a_warm_stop_ends_the_run_after_the_message_being_sent_and_leaves_none_in_doubt():
+    sent = []
+
+    def send(message):
+        sent.append(message.pk)
+        if len(sent) == 3:
+            delivery.deliver_stop()  # what Celery's warm shutdown signal calls
+        return f"peer-{message.pk}"
+
+    ScriptedSender.reset(send)
+    for number in range(8):
+        _notify(UserFactory(), key=f"stop:{number}", channels=[Channel.TELEGRAM])
+    Message.objects.update(status=Status.QUEUED, attempts=0, next_attempt_at=timezone.now())
+    ScriptedSender.reset(send)
+    sent.clear()
+    try:
+        run = delivery.deliver_due()
+        assert run.outcomes == {Status.SENT: 3}
+        statuses = sorted(Message.objects.values_list("status", flat=True))
+        assert statuses == [Status.QUEUED] * 5 + [Status.SENT] * 3
+        # The rest of the batch is given back, due now: nothing waits for a hold to end.
+        assert not Message.objects.filter(
+            status=Status.QUEUED, next_attempt_at__gt=timezone.now()
+        ).exists()
+    finally:
+        delivery.deliver_resume()
+    assert delivery.deliver_due().outcomes == {Status.SENT: 5}
+    assert len(set(sent)) == len(sent) == 8
+
+
+def test_celery_warm_shutdown_asks_delivery_to_stop():
+    from celery.signals import worker_shutting_down
+
+    try:
+        worker_shutting_down.send(sender="worker@test", sig="SIGTERM", how="Warm", exitcode=0)
+        assert delivery._stopping.is_set()
+    finally:
+        delivery.deliver_resume()
+
+
 def test_a_user_without_an_email_address_is_skipped():
     _notify(UserFactory(email=""), channels=[Channel.EMAIL])
     delivery.deliver_due()
