@@ -16,33 +16,33 @@ from parta.common.markdown import render_markdown
 from parta.faq.selectors import QUERY_MAX_LENGTH, SEARCH_LIMIT, faq_by_category, faq_search
 
 
-class _CategoryRef(serializers.Serializer):
+class FaqCategoryRef(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
 
 
-class EntryOut(serializers.Serializer):
+class FaqEntryOut(serializers.Serializer):
     id = serializers.IntegerField()
     question = serializers.CharField()
     answer = serializers.CharField(help_text="The Markdown source.")
     answer_html = serializers.CharField(help_text="The answer as safe HTML.")
 
 
-class CategoryOut(serializers.Serializer):
+class FaqCategoryOut(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
-    entries = EntryOut(many=True)
+    entries = FaqEntryOut(many=True)
 
 
 class FaqOut(serializers.Serializer):
-    categories = CategoryOut(many=True)
+    categories = FaqCategoryOut(many=True)
 
 
-class SearchEntryOut(EntryOut):
-    category = _CategoryRef()
+class FaqSearchEntryOut(FaqEntryOut):
+    category = FaqCategoryRef()
 
 
-class SearchOut(serializers.Serializer):
+class FaqSearchOut(serializers.Serializer):
     query = serializers.CharField()
     words = serializers.ListField(
         child=serializers.CharField(), help_text="The words searched for, case-folded."
@@ -50,10 +50,10 @@ class SearchOut(serializers.Serializer):
     all_words = serializers.BooleanField(
         help_text="False when no entry has every word and these have some of them."
     )
-    results = SearchEntryOut(many=True, help_text="Best first.")
+    results = FaqSearchEntryOut(many=True, help_text="Best first.")
 
 
-class SearchIn(serializers.Serializer):
+class FaqSearchIn(serializers.Serializer):
     q = serializers.CharField(max_length=QUERY_MAX_LENGTH, help_text="The words to find.")
     limit = serializers.IntegerField(
         required=False, min_value=1, max_value=SEARCH_LIMIT, default=20
@@ -99,11 +99,11 @@ class FaqSearchApi(APIView):
             OpenApiParameter("q", str, required=True, description="The words to find."),
             OpenApiParameter("limit", int, required=False, description="1 to 50, 20 by default."),
         ],
-        responses=SearchOut,
+        responses=FaqSearchOut,
         operation_id="faq_search",
     )
     def get(self, request):
-        data = SearchIn(data=request.query_params)
+        data = FaqSearchIn(data=request.query_params)
         data.is_valid(raise_exception=True)
         result = faq_search(query=data.validated_data["q"], limit=data.validated_data["limit"])
         body = {
@@ -115,4 +115,4 @@ class FaqSearchApi(APIView):
                 for e in result.entries
             ],
         }
-        return Response(SearchOut(body).data)
+        return Response(FaqSearchOut(body).data)

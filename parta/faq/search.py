@@ -38,7 +38,7 @@ from django.db.models import (
     When,
 )
 
-# Words shorter than this, and these common ones, say nothing about the question
+# Words shorter than this, and these common (or polite) ones, say nothing about the question
 # (PostgreSQL's Russian configuration drops its own stop words too).
 MIN_WORD_LENGTH = 2
 _STOP_WORDS = """
@@ -47,6 +47,8 @@ _STOP_WORDS = """
     мой мы на над надо не него нее нет ни них но ну о об однако он она они оно от очень
     по под после при про с со так также там те тем то того тоже только том ты у уже хотя
     чего чей чем что чтобы чье чья эта эти это я
+    какая какие каких какой какое который которые
+    здравствуйте добрый привет подскажите пожалуйста спасибо
     a an and are be can do for how i in is it my of on or the to what when where why with
 """
 STOP_WORDS = frozenset(_STOP_WORDS.split())  # folded: «е» for «ё»
