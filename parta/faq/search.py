@@ -111,7 +111,12 @@ def _full_text(entries: QuerySet, words: list[str], *, every_word: bool) -> Quer
     query = SearchQuery(
         operator.join(f"{word}:*" for word in words), search_type="raw", config="russian"
     )
-    return entries.annotate(document=vector, rank=SearchRank(vector, query)).filter(document=query)
+    # The document only filters (alias): selecting it would compute it once more.
+    return (
+        entries.alias(document=vector)
+        .annotate(rank=SearchRank(vector, query))
+        .filter(document=query)
+    )
 
 
 def _plain(entries: QuerySet, words: list[str], *, every_word: bool) -> QuerySet:

@@ -123,3 +123,38 @@ def test_a_moderator_keeps_the_faq_in_the_workspace(page: Page, browser_live_ser
     assert entry.category.title == "Оплата"
     assert entry.position == 4
     assert entry.is_published
+
+
+def test_a_signed_in_student_sees_support_in_the_header_at_phone_width(
+    browser, browser_live_server
+):
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    from parta.accounts.tests.factories import UserFactory
+
+    student = UserFactory(full_name="Анастасия Константиновна Преображенская")
+    base = browser_live_server.url
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
+    session[SESSION_KEY] = str(student.pk)
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    session[HASH_SESSION_KEY] = student.get_session_auth_hash()
+    session.save()
+    context = browser.new_context(viewport={"width": 390, "height": 800})
+    context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": base}]
+    )
+    page = context.new_page()
+    page.goto(base + "/courses/")
+    link = page.locator("header").get_by_role("link", name="Поддержка")
+    expect(link).to_be_visible()
+    box = link.bounding_box()
+    assert box is not None
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= 390
+    _shot(page, "header-student")
+    link.click()
+    expect(page.locator("main h1")).to_have_text("Поддержка")
+    context.close()
