@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("parta.learning.api_urls")),
     path("", include("parta.billing.api_urls")),
     path("", include("parta.news.api_urls")),
+    path("", include("parta.faq.api_urls")),
     path("", include("parta.notifications.api_urls")),
     path("", include("parta.bot.api_urls")),
 ]
@@ -30,6 +31,7 @@ urlpatterns = [
     path("", include("parta.learning.urls")),
     path("", include("parta.billing.urls")),
     path("", include("parta.news.urls")),
+    path("", include("parta.faq.urls")),
     path("", include("parta.notifications.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

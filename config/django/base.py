@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "parta.learning",
     "parta.billing",
     "parta.news",
+    "parta.faq",
     "parta.chat",
     "parta.bot",
 ]
