@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("parta.billing.urls")),
     path("", include("parta.news.urls")),
     path("", include("parta.notifications.urls")),
+    path("", include("parta.chat.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file: no inline script (CSP).
