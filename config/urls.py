@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("parta.news.api_urls")),
     path("", include("parta.notifications.api_urls")),
     path("", include("parta.bot.api_urls")),
+    path("", include("parta.chat.api_urls")),
 ]
 
 urlpatterns = [

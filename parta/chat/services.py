@@ -154,7 +154,7 @@ def _store_attachment(message: ChatMessage, attachment: File) -> None:
 def _replay(thread: Thread, author, client_key: str) -> ChatMessage | None:
     earlier = (
         ChatMessage.objects.filter(thread=thread, author=author, client_key=client_key)
-        .select_related("author")
+        .select_related("author", "thread")
         .first()
     )
     if earlier is not None:
