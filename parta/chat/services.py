@@ -290,7 +290,9 @@ def task_thread_open(
     error), and for a student without access to the task's course. ``opened`` is set on
     the thread: True when it was made by this call."""
     _lock_author(student)
-    task = Task.objects.select_related("topic").get(pk=task.pk)
+    task = Task.objects.select_related("topic").filter(pk=task.pk).first()
+    if task is None:
+        raise NotFound(_("This task no longer exists."))
     status = task_ask_status(user=student, task=task)
     if not status.allowed:
         raise PermissionDenied(status.reason, extra={"answers_left": status.answers_left})
