@@ -360,3 +360,24 @@ def test_the_pages_ask_anonymous_visitors_to_sign_in(client, asker, task):
         response = client.get(url)
         assert response.status_code == 302
         assert "/accounts/" in response["Location"]
+
+
+def test_a_moderator_sets_a_tasks_own_number_in_the_workspace(en, moderator, task, student):
+    from parta.catalog.models import AnswerKind
+    from parta.catalog.tests.test_workspace import task_data
+
+    en.force_login(moderator)
+    url = reverse("catalog:workspace-task", args=[task.pk])
+    assert 'name="chat_ask_after"' in en.get(url).content.decode()
+    data = task_data(kind=AnswerKind.TEXT, answer_text="42", chat_ask_after="1")
+    assert en.post(url, data).status_code == 302
+    task.refresh_from_db()
+    assert task.chat_ask_after == 1
+    refused = en.post(url, {**data, "chat_ask_after": "-1"})
+    assert refused.status_code == 200
+    task.refresh_from_db()
+    assert task.chat_ask_after == 1
+    # Emptied: the school's setting again.
+    assert en.post(url, {**data, "chat_ask_after": ""}).status_code == 302
+    task.refresh_from_db()
+    assert task.chat_ask_after is None
