@@ -381,3 +381,65 @@ def test_a_moderator_sets_a_tasks_own_number_in_the_workspace(en, moderator, tas
     assert en.post(url, {**data, "chat_ask_after": ""}).status_code == 302
     task.refresh_from_db()
     assert task.chat_ask_after is None
+
+
+# --- In a real browser --------------------------------------------------------------------
+
+
+def _signed_in(page, base: str, user) -> None:
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies(
+        [
+            {"name": settings.SESSION_COOKIE_NAME, "value": session, "url": base},
+            {"name": "django_language", "value": "ru", "url": base},
+        ]
+    )
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_student_asks_after_three_wrong_answers_in_a_browser(
+    page, browser_live_server, telegram_peer
+):
+    from playwright.sync_api import expect
+
+    from parta.access.tests.factories import AccessGrantFactory
+    from parta.accounts.tests.factories import ModeratorFactory
+    from parta.catalog.tests.factories import TaskFactory, TopicFactory
+
+    task = TaskFactory(topic=TopicFactory(), title="Шесть на семь", answer_text="42")
+    student = UserFactory(full_name="Ученица Учёная")
+    AccessGrantFactory(user=student, course=task.topic.course)
+    moderator = ModeratorFactory(telegram_chat_id=770077, language="ru")
+    base = browser_live_server.url
+    _signed_in(page, base, student)
+
+    page.goto(base + _task_url(task))
+    for wrong in ("41", "43", "44"):
+        page.locator("input[name=answer]").fill(wrong)
+        page.get_by_role("button", name="Проверить").click()
+        expect(page.locator(".verdict.wrong")).to_be_visible()
+    page.get_by_role("link", name="Спросить модератора").click()
+    page.locator("textarea[name=text]").fill("Почему не 41? <script>alert(1)</script>")
+    page.get_by_role("button", name="Отправить вопрос").click()
+
+    expect(page.locator("h1")).to_have_text("Шесть на семь")
+    expect(page.locator("#chat-messages .chat-message")).to_have_count(1)
+    expect(page.locator(".chat-text")).to_have_text("Почему не 41? <script>alert(1)</script>")
+    expect(page.locator(".attempt-list li.wrong")).to_have_count(3)
+    thread = Thread.objects.get()
+    # The moderator's Telegram got the alert (the outbox delivered it after the commit).
+    (alert,) = telegram_peer.wait_for_sent(1, chat_id=moderator.telegram_chat_id)
+    assert "Вопрос о задаче «Шесть на семь»" in alert.text
+
+    # Without JavaScript too: the form posts and the page comes back at the new message.
+    page.locator("textarea[name=text]").fill("И ещё: https://example.org/мой-черновик")
+    page.get_by_role("button", name="Отправить").click()
+    expect(page).to_have_url(re.compile(rf"/chat/threads/{thread.pk}/#message-\d+$"))
+    expect(page.locator("#chat-messages .chat-message")).to_have_count(2)
+    expect(page.locator(".chat-text a")).to_have_attribute("rel", "nofollow noopener noreferrer")
