@@ -228,3 +228,20 @@ def test_the_messages_list_query_count_is_pinned(
 def test_anonymous_requests_are_401():
     response = APIClient().get("/api/v1/chat/threads/")
     assert response.status_code == 401
+
+
+def test_private_notes_never_reach_the_students_page_or_api(client, asker, task, moderator):
+    from parta.chat.models import ThreadNote
+
+    thread = task_thread_open(student=asker, task=task, text="Q")
+    ThreadNote.objects.create(thread=thread, author=moderator, text="SECRET-NOTE: lazy student")
+    api = _api(asker)
+    for url in (
+        f"/api/v1/chat/threads/{thread.pk}/",
+        f"/api/v1/chat/threads/{thread.pk}/messages/",
+        "/api/v1/chat/threads/",
+    ):
+        assert "SECRET-NOTE" not in api.get(url).content.decode()
+    client.force_login(asker)
+    for url in (f"/chat/threads/{thread.pk}/", f"/chat/threads/{thread.pk}/messages/", "/chat/"):
+        assert "SECRET-NOTE" not in client.get(url).content.decode()
