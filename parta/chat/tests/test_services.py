@@ -73,6 +73,7 @@ def test_a_reply_makes_it_wait_for_the_student_and_the_student_restarts_the_cloc
     assert thread.waiting_since == first_wait
 
     reply = message_post(thread=thread, author=moderator, text="Look at step two.")
+    assert thread.state == ThreadState.AWAITING_STUDENT  # the caller's copy follows
     thread.refresh_from_db()
     assert reply.from_staff is True
     assert thread.state == ThreadState.AWAITING_STUDENT
