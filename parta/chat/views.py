@@ -220,8 +220,8 @@ def task_ask(request, pk: int):
 
 
 def _faq_suggest_url() -> str:
-    """The FAQ's suggestions while typing (``faq:suggest``, sent ``?text=``), when the FAQ
-    app is installed."""
+    """The FAQ's suggestions while typing (``faq:suggest``: the text is posted as
+    ``text``; it answers ``#faq-suggestions``), when the FAQ app is installed."""
     try:
         return reverse("faq:suggest")
     except NoReverseMatch:
