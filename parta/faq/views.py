@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from parta.faq.forms import SearchForm
@@ -15,11 +15,7 @@ from parta.faq.selectors import QUERY_MAX_LENGTH, faq_by_category, faq_search, f
 
 def support_new_url(text: str = "") -> str:
     """chat's form opening a support thread, with the typed text prefilled."""
-    try:
-        base = reverse("chat:support-new")
-    except NoReverseMatch:
-        # chat-core's page, at the path it is given, until both branches are merged.
-        base = "/support/new/"
+    base = reverse("chat:support-new")
     text = " ".join((text or "").split())[:QUERY_MAX_LENGTH]
     return f"{base}?{urlencode({'q': text})}" if text else base
 

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 
 from parta.accounts.demo import DEMO_PASSWORD, seed_people
 from parta.billing.demo import seed_shop
+from parta.chat.demo import seed_chat
 from parta.faq.demo import seed_faq
 from parta.learning.demo import seed_courses
 from parta.news.demo import seed_news
@@ -18,6 +19,7 @@ class Command(BaseCommand):
         seed_news(author=people.moderator, course=courses.base)
         seed_faq()
         seed_bell(student=people.student, course=courses.base)
+        seed_chat(student=people.student, moderator=people.moderator, course=courses.base)
         self.stdout.write(self.style.SUCCESS("Demo data is in place. Demo logins:"))
         self.stdout.write(
             f"  student    {people.student.email}  (sign in by code: the code is printed "
