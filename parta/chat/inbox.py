@@ -31,10 +31,11 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    prefetch_related_objects,
 )
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 
 from parta.accounts.models import Role
 from parta.catalog.models import Course, Task
@@ -71,11 +72,11 @@ class InboxShow:
     values = (ALL, WAITING, MINE, UNASSIGNED, CLOSED)
 
     labels = {
-        ALL: gettext_lazy("All"),
-        WAITING: gettext_lazy("Awaiting a reply"),
-        MINE: gettext_lazy("Mine"),
-        UNASSIGNED: gettext_lazy("Unassigned"),
-        CLOSED: gettext_lazy("Closed"),
+        ALL: pgettext_lazy("inbox tab", "All"),
+        WAITING: pgettext_lazy("inbox tab", "Awaiting a reply"),
+        MINE: pgettext_lazy("inbox tab", "Mine"),
+        UNASSIGNED: pgettext_lazy("inbox tab", "Unassigned"),
+        CLOSED: pgettext_lazy("inbox tab", "Closed"),
     }
 
 
@@ -248,17 +249,18 @@ class TaskContext:
 
 def thread_task_context(*, thread: Thread) -> TaskContext | None:
     """The task's statement and solution (on ``thread.task``), its answer key as a person
-    reads it, and the student's attempts; None for support or a deleted task. Four
+    reads it, and the student's attempts; None for support or a deleted task. Three
     queries whatever the number of attempts (``thread`` comes from ``thread_for_viewer``,
     with its task)."""
     if thread.kind != ThreadKind.TASK or thread.task_id is None:
         return None
     task = thread.task
-    attempts = task_attempts(thread=thread)
+    # One read of the choices serves the attempts (their texts) and the key.
+    prefetch_related_objects([task], "choices")
     return TaskContext(
         task=task,
         correct_answer=correct_answer_text(task=task, choices=list(task.choices.all())),
-        attempts=attempts,
+        attempts=task_attempts(thread=thread),
     )
 
 

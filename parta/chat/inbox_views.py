@@ -134,6 +134,7 @@ def _inserted_reply(request, replies: list[SavedReply]) -> str:
 
 
 def _thread_page(request, thread: Thread, *, form: dict, note_form: dict, status: int = 200):
+    # Not "messages": that name is the page's flash messages (base.html).
     thread_messages_list = list(thread_messages(thread=thread))
     if request.method == "GET":
         services.thread_mark_seen(thread=thread, user=request.user, at=timezone.now())
@@ -143,7 +144,7 @@ def _thread_page(request, thread: Thread, *, form: dict, note_form: dict, status
     course = thread.course
     context = {
         "thread": thread,
-        "messages": thread_messages_list,
+        "thread_messages": thread_messages_list,
         "last_id": thread_messages_list[-1].pk if thread_messages_list else 0,
         "form": form,
         "note_form": note_form,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django import template
+from django.utils import timezone
 from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
 
 register = template.Library()
 
@@ -24,4 +26,6 @@ def waited(since, now=None) -> str:
     """How long since ``since``, in its largest unit ("3 hours", "2 days")."""
     if not since:
         return ""
+    if ((now or timezone.now()) - since).total_seconds() < 60:
+        return _("under a minute")
     return timesince(since, now, depth=1)
