@@ -20,6 +20,7 @@ from parta.chat.models import (
     Thread,
     ThreadKind,
     ThreadNote,
+    ThreadSeen,
     ThreadState,
 )
 from parta.chat.services import message_post, support_thread_open, thread_mark_seen
@@ -73,6 +74,8 @@ def make_thread(
             text="Ответ",
             created_at=answered_at,
         )
+        # As message_post does: the one who answers has seen the thread.
+        ThreadSeen.objects.create(thread=thread, user=answered_by, seen_at=answered_at)
         thread.last_staff_message_at = thread.last_message_at = answered_at
         thread.waiting_since = None
         thread.state = ThreadState.AWAITING_STUDENT
