@@ -275,16 +275,21 @@ def thread_student_stats(*, thread: Thread) -> CourseStats | None:
 
 
 def _locked(thread: Thread) -> Thread:
-    return (
-        Thread.objects.select_for_update(of=("self",)).select_related("assignee").get(pk=thread.pk)
-    )
+    """The thread's row, locked. Nothing joined: a row another transaction changed while
+    we waited is read again after the lock, but PostgreSQL would join the old assignee's
+    row to it (an empty one for a thread that was nobody's)."""
+    return Thread.objects.select_for_update().get(pk=thread.pk)
 
 
-def _refresh(thread: Thread, locked: Thread) -> Thread:
+_UNCHANGED = object()
+
+
+def _refresh(thread: Thread, locked: Thread, *, assignee=_UNCHANGED) -> Thread:
     """Copy what a write changed onto the caller's object too, and return it."""
-    for name in ("state", "assignee_id", "waiting_since", "closed_at"):
+    for name in ("state", "waiting_since", "closed_at"):
         setattr(thread, name, getattr(locked, name))
-    thread.assignee = locked.assignee
+    if assignee is not _UNCHANGED:
+        thread.assignee = assignee
     return thread
 
 
@@ -296,14 +301,15 @@ def thread_take(*, thread: Thread, moderator) -> Thread:
     _require_school(moderator)
     locked = _locked(thread)
     if locked.assignee_id is not None and locked.assignee_id != moderator.pk:
+        holder = get_user_model().objects.only("full_name").get(pk=locked.assignee_id)
         raise Conflict(
-            _("%(name)s has already taken this thread.") % {"name": locked.assignee.full_name},
+            _("%(name)s has already taken this thread.") % {"name": holder.full_name},
             extra={"assignee": locked.assignee_id},
         )
     if locked.assignee_id is None:
         locked.assignee = moderator
         locked.save(update_fields=["assignee"])
-    return _refresh(thread, locked)
+    return _refresh(thread, locked, assignee=moderator)
 
 
 @transaction.atomic
@@ -328,7 +334,7 @@ def thread_assign(*, thread: Thread, assignee, by) -> Thread:
     if locked.assignee_id != new_id:
         locked.assignee = assignee
         locked.save(update_fields=["assignee"])
-    return _refresh(thread, locked)
+    return _refresh(thread, locked, assignee=assignee)
 
 
 # --- Private notes ---------------------------------------------------------------------------

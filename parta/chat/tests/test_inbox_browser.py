@@ -72,7 +72,7 @@ def test_a_moderator_answers_a_task_question_with_a_saved_reply(page: Page, brow
     _sign_in(page, base, "teacher@example.com")
     page.goto(base + "/")
     expect(page.locator("[data-testid=inbox-count]")).to_have_text("2")
-    page.locator("a.nav-inbox").click()
+    page.get_by_role("link", name="Входящие").click()
     expect(page).to_have_url(re.compile(r"/inbox/$"))
     rows = page.locator(".inbox-row")
     expect(rows).to_have_count(2)
@@ -126,7 +126,8 @@ def test_a_moderator_answers_a_task_question_with_a_saved_reply(page: Page, brow
     assert ThreadNote.objects.get().author == moderator
 
     page.locator("#thread-actions form[action$='/take/'] button").click()
-    expect(page.locator(".inbox-assigned")).to_have_text(re.compile("."))
+    expect(page.locator(".inbox-assigned")).to_have_text("Ведёте вы.")
+    expect(page.locator(".messages")).to_contain_text("Теперь переписку ведёте вы.")
     thread.refresh_from_db()
     assert thread.assignee == moderator
     _shot(page, "inbox-thread-answered")
