@@ -379,7 +379,7 @@ class ThreadDetailApi(APIView):
                     {"answer": a.answer, "correct": a.correct, "at": a.at} for a in attempts.items
                 ],
             }
-            if attempts is not None
+            if thread.task_id is not None
             else None,
         }
         return Response(ChatThreadDetailOut(data).data)

@@ -101,8 +101,8 @@ def school_people():
 
 def question_notify(*, thread, message, newly_waiting: bool) -> None:
     """The student's ``message`` in ``thread``: tell the moderators (see the module)."""
-    if thread.assignee_id is not None:
-        recipients = [thread.assignee] if thread.assignee.is_active else []
+    if thread.assignee_id is not None and thread.assignee.is_active:
+        recipients = [thread.assignee]
     elif newly_waiting:
         recipients = list(school_people())
     else:

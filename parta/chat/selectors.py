@@ -133,26 +133,31 @@ class Attempt:
     at: datetime
 
 
-@dataclass(frozen=True)
-class Attempts:
-    """The student's answers to the thread's task (the newest ``ATTEMPTS_SHOWN``,
-    oldest first), and how many there are in all."""
+class Attempts(list):
+    """The student's answers to the thread's task, oldest first (a list of ``Attempt``:
+    the newest ``ATTEMPTS_SHOWN``), with ``total`` and ``wrong`` answers in all and when
+    the task was solved (``solved_at``)."""
 
-    items: list[Attempt]
-    total: int
-    wrong: int
-    solved_at: datetime | None
+    def __init__(self, items=(), *, total: int = 0, wrong: int = 0, solved_at=None):
+        super().__init__(items)
+        self.total = total
+        self.wrong = wrong
+        self.solved_at = solved_at
+
+    @property
+    def items(self) -> list[Attempt]:
+        return list(self)
 
     @property
     def hidden(self) -> int:
-        return self.total - len(self.items)
+        return self.total - len(self)
 
 
-def task_attempts(*, thread: Thread) -> Attempts | None:
-    """The attempts block of a task thread (None for support, or a task since deleted):
+def task_attempts(*, thread: Thread) -> Attempts:
+    """The attempts block of a task thread (empty for support, or a task since deleted):
     three queries whatever the number of answers."""
     if thread.kind != ThreadKind.TASK or thread.task_id is None:
-        return None
+        return Attempts()
     task = thread.task
     choices = list(task.choices.all())
     progress = TaskProgress.objects.filter(user_id=thread.student_id, task_id=task.pk).first()
@@ -166,7 +171,7 @@ def task_attempts(*, thread: Thread) -> Attempts | None:
         for answer, correct, at in reversed(rows)
     ]
     return Attempts(
-        items=items,
+        items,
         total=progress.attempts if progress else len(items),
         wrong=progress.wrong_attempts if progress else sum(not a.correct for a in items),
         solved_at=progress.solved_at if progress else None,

@@ -61,6 +61,15 @@ from parta.notifications.channels.base import Channel
 from parta.notifications.models import Message
 
 RATE_WINDOW = timedelta(minutes=1)
+# What a new message changes on its thread.
+THREAD_TIMES = (
+    "state",
+    "waiting_since",
+    "last_message_at",
+    "last_student_message_at",
+    "last_staff_message_at",
+    "closed_at",
+)
 # Parta's own lines in a thread are stored as a code and shown in the viewer's language.
 SYSTEM_TASK_SOLVED = "task_solved"
 
@@ -180,6 +189,7 @@ def message_post(
     if source not in MessageSource.values or source == MessageSource.SYSTEM:
         raise ValueError(f"unknown message source {source!r}")
     _lock_author(author)
+    given = thread
     thread = (
         Thread.objects.select_for_update(of=("self",))
         .select_related("student", "assignee", "course")
@@ -230,6 +240,10 @@ def message_post(
     message.replayed = False
 
     newly_waiting = _thread_after(thread, message, school=school)
+    if given is not thread:
+        # The caller's copy shows the new state too.
+        for name in THREAD_TIMES:
+            setattr(given, name, getattr(thread, name))
     _seen(thread=thread, user=author, at=now)
     if school:
         notices.reply_notify(thread=thread, message=message)
@@ -259,16 +273,7 @@ def _thread_after(thread: Thread, message: ChatMessage, *, school: bool) -> bool
         thread.last_student_message_at = now
     thread.last_message_at = now
     thread.closed_at = None
-    thread.save(
-        update_fields=[
-            "state",
-            "waiting_since",
-            "last_message_at",
-            "last_student_message_at",
-            "last_staff_message_at",
-            "closed_at",
-        ]
-    )
+    thread.save(update_fields=list(THREAD_TIMES))
     return not school and not was_waiting
 
 
@@ -290,7 +295,9 @@ def task_thread_open(
     error), and for a student without access to the task's course. ``opened`` is set on
     the thread: True when it was made by this call."""
     _lock_author(student)
-    task = Task.objects.select_related("topic").get(pk=task.pk)
+    task = Task.objects.select_related("topic").filter(pk=task.pk).first()
+    if task is None:
+        raise NotFound(_("This task no longer exists."))
     status = task_ask_status(user=student, task=task)
     if not status.allowed:
         raise PermissionDenied(status.reason, extra={"answers_left": status.answers_left})

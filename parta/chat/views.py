@@ -135,13 +135,14 @@ def thread_page(request, pk: int):
                     status=200 if message.replayed else 201,
                 )
             return redirect(_thread_url(thread, message))
-    messages = list(selectors.thread_messages(thread=thread))
+    # Not "messages": the base page shows Django's flash messages under that name.
+    chat_messages = list(selectors.thread_messages(thread=thread))
     if request.method == "GET":
         services.thread_mark_seen(thread=thread, user=request.user, at=timezone.now())
     context = {
         "thread": thread,
-        "messages": messages,
-        "last_id": messages[-1].pk if messages else 0,
+        "chat_messages": chat_messages,
+        "last_id": chat_messages[-1].pk if chat_messages else 0,
         "attempts": selectors.task_attempts(thread=thread),
         "form": form,
         "school": school,
@@ -169,7 +170,7 @@ def thread_messages(request, pk: int):
     if messages:
         services.thread_mark_seen(thread=thread, user=request.user, at=timezone.now())
     response = render(
-        request, "chat/_messages.html", {"messages": messages, "viewer": request.user}
+        request, "chat/_messages.html", {"chat_messages": messages, "viewer": request.user}
     )
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -219,8 +220,8 @@ def task_ask(request, pk: int):
 
 
 def _faq_suggest_url() -> str:
-    """The FAQ's suggestions while typing (``faq:suggest``, sent ``?text=``), when the FAQ
-    app is installed."""
+    """The FAQ's suggestions while typing (``faq:suggest``: the text is posted as
+    ``text``; it answers ``#faq-suggestions``), when the FAQ app is installed."""
     try:
         return reverse("faq:suggest")
     except NoReverseMatch:

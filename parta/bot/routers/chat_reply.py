@@ -26,7 +26,9 @@ def _sent_text(message) -> str:
         done = _("This answer is already in the thread “%(subject)s”.")
     else:
         done = _("Sent to the thread “%(subject)s”.")
-    return done % {"subject": escape(thread.subject)} + "\n" + escape(url)
+    return (
+        done % {"subject": escape(thread.subject, quote=False)} + "\n" + escape(url, quote=False)
+    )
 
 
 def router() -> Router:
@@ -52,7 +54,7 @@ def router() -> Router:
                 text=text,
             )
         except ApplicationError as exc:
-            await message.answer(escape(exc.message))
+            await message.answer(escape(exc.message, quote=False))
             return
         await message.answer(_sent_text(posted), disable_web_page_preview=True)
 

@@ -7,6 +7,7 @@ import pytest
 
 from parta.access.tests.factories import AccessGrantFactory
 from parta.accounts.tests.factories import ModeratorFactory, StaffFactory, UserFactory
+from parta.bot.tests.conftest import run_bot  # noqa: F401  (the real dispatcher on the fake API)
 from parta.catalog.tests.factories import CourseFactory, TaskFactory, TopicFactory
 from parta.learning.services import task_answer_submit
 

@@ -73,6 +73,7 @@ def test_a_reply_makes_it_wait_for_the_student_and_the_student_restarts_the_cloc
     assert thread.waiting_since == first_wait
 
     reply = message_post(thread=thread, author=moderator, text="Look at step two.")
+    assert thread.state == ThreadState.AWAITING_STUDENT  # the caller's copy follows
     thread.refresh_from_db()
     assert reply.from_staff is True
     assert thread.state == ThreadState.AWAITING_STUDENT
@@ -210,7 +211,7 @@ def test_a_thread_on_a_deleted_task_keeps_its_history_and_both_sides_may_write(
     thread.refresh_from_db()
     assert (thread.task, thread.kind) == (None, "task")
     assert thread.messages.count() == 1
-    assert selectors.task_attempts(thread=thread) is None
+    assert selectors.task_attempts(thread=thread) == []
     message_post(thread=thread, author=moderator, text="The task was replaced by a new one.")
     message_post(thread=thread, author=asker, text="Thanks!")
     assert thread.messages.count() == 3
@@ -361,6 +362,21 @@ def test_solving_the_task_later_adds_one_line_from_parta(asker, task, moderator)
     for viewer, sentence in [(asker, "You solved the task"), (moderator, "The student solved")]:
         html = render_to_string("chat/_message.html", {"message": line, "viewer": viewer})
         assert sentence in html
+
+
+# --- The attempts block ------------------------------------------------------------------
+
+
+def test_the_attempts_block_lists_the_newest_answers_oldest_first(asker, task, monkeypatch):
+    monkeypatch.setattr(selectors, "ATTEMPTS_SHOWN", 2)
+    thread = _open(asker, task)
+    task_answer_submit(user=asker, task=task, data={"answer": "42"})
+    attempts = selectors.task_attempts(thread=thread)
+    assert [(a.answer, a.correct) for a in attempts] == [("wrong 2", False), ("42", True)]
+    assert (attempts.total, attempts.wrong, attempts.hidden) == (4, 3, 2)
+    assert attempts.solved_at is not None
+    support = support_thread_open(student=asker, text="Other")
+    assert selectors.task_attempts(thread=support) == []
 
 
 # --- Seen marks ---------------------------------------------------------------------------
