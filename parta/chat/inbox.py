@@ -244,7 +244,7 @@ class TaskContext:
 
     task: Task
     correct_answer: str
-    attempts: Attempts | None
+    attempts: Attempts
 
 
 def thread_task_context(*, thread: Thread) -> TaskContext | None:
