@@ -1,6 +1,6 @@
-"""Moderators acting on one thread at the same moment, on PostgreSQL (real row locks):
-one of them takes it and the others are told who did; one closes it and the other is told
-it is closed already."""
+"""The inbox on PostgreSQL: moderators acting on one thread at the same moment (real row
+locks: one of them takes it and the others are told who did; one closes it and the other
+is told it is closed already), and the list read off its own index."""
 
 from __future__ import annotations
 
@@ -83,3 +83,28 @@ def test_two_moderators_closing_at_once_one_closes_the_other_is_told():
     assert [e.message for e in errors] == ["This thread is already closed."]
     thread.refresh_from_db()
     assert thread.state == ThreadState.CLOSED
+
+
+def test_the_inbox_reads_its_first_page_off_its_index(moderator):
+    """With many threads the planner walks ``chat_inbox_order`` (migration 0003) and stops
+    after a page, instead of sorting every thread."""
+    from django.db import connection
+
+    student = UserFactory()
+    now = timezone.now()
+    Thread.objects.bulk_create(
+        Thread(
+            kind="support",
+            student=student,
+            subject=f"Вопрос {n}",
+            state=ThreadState.AWAITING_MODERATOR if n % 3 == 0 else ThreadState.AWAITING_STUDENT,
+            waiting_since=now - timedelta(minutes=n) if n % 3 == 0 else None,
+            last_message_at=now - timedelta(minutes=n),
+        )
+        for n in range(3000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE chat_thread")
+    plan = inbox.inbox_threads(viewer=moderator)[:30].explain()
+    assert "chat_inbox_order" in plan, plan
+    assert "Sort" not in plan.split("chat_inbox_order")[0], plan
