@@ -31,6 +31,11 @@ def _sign_in(page: Page, base: str, email: str) -> None:
     page.locator("form button[type=submit]").first.click()
 
 
+def _htmx_idle(page: Page) -> None:
+    """Until htmx has swapped and settled what it fetched (new elements listen after)."""
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
+
+
 def _shot(page: Page, name: str) -> None:
     shots = os.environ.get("PARTA_SHOTS_DIR")
     if not shots:
@@ -85,8 +90,10 @@ def test_a_moderator_answers_a_task_question_with_a_saved_reply(page: Page, brow
     page.locator(".inbox-tabs a").nth(4).click()  # closed
     expect(page).to_have_url(re.compile(r"\?show=closed$"))
     expect(page.locator(".inbox-row")).to_have_count(0)
+    _htmx_idle(page)
     page.locator("#inbox-kind").select_option("task")
     expect(page).to_have_url(re.compile(r"show=closed&kind=task"))
+    _htmx_idle(page)
     page.locator(".inbox-tabs a").nth(1).click()  # awaiting a reply
     expect(page.locator(".inbox-row")).to_have_count(1)
     assert page.evaluate("() => window.notReloaded") is True
@@ -135,3 +142,13 @@ def test_a_moderator_answers_a_task_question_with_a_saved_reply(page: Page, brow
     page.goto(base + "/inbox/replies/")
     expect(page.locator(".saved-reply")).to_have_count(2)
     _shot(page, "inbox-replies")
+
+    # The same in English.
+    page.goto(base + "/inbox/")
+    page.locator(".language-switch button[value=en]").click()
+    expect(page.locator("h1")).to_have_text("Inbox")
+    expect(page.locator(".inbox-row", has_text="Сократите")).to_contain_text("Answered")
+    _shot(page, "inbox-list-en")
+    page.locator(".inbox-row a.inbox-subject", has_text="Сократите").click()
+    expect(page.locator(".inbox-assigned")).to_have_text("Assigned to you.")
+    _shot(page, "inbox-thread-en")
