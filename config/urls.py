@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("parta.notifications.api_urls")),
     path("", include("parta.bot.api_urls")),
     path("", include("parta.chat.api_urls")),
+    path("", include("parta.chat.inbox_api_urls")),
 ]
 
 urlpatterns = [
@@ -35,6 +36,7 @@ urlpatterns = [
     path("", include("parta.faq.urls")),
     path("", include("parta.notifications.urls")),
     path("", include("parta.chat.urls")),
+    path("", include("parta.chat.inbox_urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file: no inline script (CSP).

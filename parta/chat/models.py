@@ -115,6 +115,8 @@ class Thread(models.Model):
             models.Index(fields=["state", "waiting_since"], name="chat_inbox_waiting"),
             models.Index(fields=["assignee", "state"], name="chat_inbox_assignee"),
             models.Index(fields=["student", "-last_message_at"], name="chat_student_threads"),
+            # On PostgreSQL also "chat_inbox_order" (the inbox's order, with NULLS LAST,
+            # which SQLite's indexes cannot say), made by migration 0003.
         ]
 
     def __str__(self) -> str:

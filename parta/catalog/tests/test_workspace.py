@@ -110,8 +110,9 @@ def test_student_cannot_delete(client, catalogue):
 def test_workspace_index_lists_every_course(moderator_client, django_assert_num_queries):
     CourseFactory(title="Published one")
     CourseFactory(title="Draft one", is_published=False)
-    # Session, user, courses with their topic counts, the header's unread count.
-    with django_assert_num_queries(4):
+    # Session, user, courses with their topic counts, the header's unread count and its
+    # inbox count.
+    with django_assert_num_queries(5):
         html = moderator_client.get(reverse("catalog:workspace")).content.decode()
     assert "Published one" in html
     assert "Draft one" in html
@@ -217,8 +218,8 @@ def test_course_page_query_count_does_not_grow(
     course = build_course(topics)
     url = reverse("catalog:workspace-course", args=[course.pk])
     # Session, user, course, authors, topics, lessons, tests, tests' tasks, other tasks,
-    # the header's unread count.
-    with django_assert_num_queries(10):
+    # the header's unread count and its inbox count.
+    with django_assert_num_queries(11):
         response = moderator_client.get(url)
     html = response.content.decode()
     for topic in course.topics.all():
