@@ -158,8 +158,8 @@ def test_the_workspace_list_reads_in_fixed_queries(
 ):
     client.force_login(moderator)
     client.get("/workspace/faq/")  # the session is warm
-    # Session, user, the bell's count, categories, entries.
-    with django_assert_num_queries(5):
+    # Session, user, the bell's count, the inbox's count, categories, entries.
+    with django_assert_num_queries(6):
         page = client.get("/workspace/faq/").content.decode()
     assert "Черновик про оплату документов" in page
     assert "скрыт" in page
@@ -167,7 +167,7 @@ def test_the_workspace_list_reads_in_fixed_queries(
         category = services.category_create(title=f"Категория {n}")
         for m in range(3):
             services.entry_create(category=category, question=f"Вопрос {n}.{m}", answer="A")
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         assert client.get("/workspace/faq/").status_code == 200
 
 
