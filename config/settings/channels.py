@@ -20,8 +20,16 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                # A Redis that does not answer a connection is noticed within a second.
-                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 1}],
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        # A Redis that does not take a connection is noticed within a second.
+                        "socket_connect_timeout": 1,
+                        # Reads must outlast the layer's blocking pop (5 s): redis-py 8's
+                        # default of 5 s would end every idle socket's wait with an error.
+                        "socket_timeout": 15,
+                    }
+                ],
                 "prefix": PARTA_CHANNELS_PREFIX,
             },
         }

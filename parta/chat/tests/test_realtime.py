@@ -9,6 +9,8 @@ database work runs in the test's thread, so the tests commit (``transaction=True
 
 from __future__ import annotations
 
+import asyncio
+import copy
 import json
 import socket
 import threading
@@ -25,6 +27,7 @@ from django.test import Client
 from django.utils import translation
 
 from config.asgi import application
+from config.settings import channels as channel_settings
 from parta.accounts.tests.factories import ModeratorFactory, StaffFactory, UserFactory
 from parta.catalog.tests.factories import TaskFactory
 from parta.chat import realtime
@@ -381,9 +384,21 @@ def test_nothing_is_published_without_a_channel_layer(settings):
     assert ChatMessage.objects.filter(pk=message.pk).exists()
 
 
-@pytest.mark.skipif(not settings.REDIS_URL, reason="needs Redis; set REDIS_URL")
+def parta_redis_layer() -> dict:
+    """The channel layer Parta's settings configure with REDIS_URL, under a prefix of its
+    own."""
+    layers = copy.deepcopy(channel_settings.CHANNEL_LAYERS)
+    assert layers["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+    layers["default"]["CONFIG"]["prefix"] = f"parta-ws-test-{uuid.uuid4().hex[:8]}"
+    return layers
+
+
+needs_redis = pytest.mark.skipif(not settings.REDIS_URL, reason="needs Redis; set REDIS_URL")
+
+
+@needs_redis
 def test_on_redis_the_student_gets_the_reply_and_a_stranger_nothing(settings):
-    settings.CHANNEL_LAYERS = redis_layer(settings.REDIS_URL)
+    settings.CHANNEL_LAYERS = parta_redis_layer()
     student, moderator, stranger = UserFactory(), ModeratorFactory(), UserFactory()
     thread, other_thread = make_thread(student), make_thread(stranger)
 
@@ -402,5 +417,25 @@ def test_on_redis_the_student_gets_the_reply_and_a_stranger_nothing(settings):
         assert await elsewhere.receive_nothing(timeout=0.1)
         await own.disconnect()
         await elsewhere.disconnect()
+
+    async_to_sync(scenario)()
+
+
+@needs_redis
+def test_on_redis_an_idle_socket_outlives_the_layers_blocking_wait(settings):
+    """channels-redis waits for events with a 5-second blocking pop; redis-py 8 reads
+    time out after 5 seconds by default, which would tear every idle socket down."""
+    settings.CHANNEL_LAYERS = parta_redis_layer()
+    student, moderator = UserFactory(), ModeratorFactory()
+    thread = make_thread(student)
+    sock = open_socket(thread_path(thread), student)
+
+    async def scenario():
+        await accepted(sock)
+        await asyncio.sleep(6.5)
+        assert await sock.receive_nothing(timeout=0.1)
+        reply = await sync_to_async(write)(thread, moderator, "после паузы")
+        assert (await sock.receive_json_from(timeout=3))["id"] == reply.pk
+        await sock.disconnect()
 
     async_to_sync(scenario)()
