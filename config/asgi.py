@@ -6,12 +6,50 @@ with several workers (the command is in README; channels-redis joins the workers
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
+from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIHandler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.django.base")
-# Django is set up first: the routing below imports models.
-django_application = get_asgi_application()
 
+# Streamed responses are read this much at a time (in the request's thread).
+STREAM_READ_BYTES = 256 * 1024
+
+
+def _read_some(parts, size: int = STREAM_READ_BYTES) -> bytes:
+    """The next ``size`` bytes or more of a response's parts; b"" once they are spent."""
+    taken, total = [], 0
+    for part in parts:
+        taken.append(part)
+        total += len(part)
+        if total >= size:
+            break
+    return b"".join(taken)
+
+
+async def _in_steps(parts):
+    read = sync_to_async(_read_some)
+    while chunk := await read(parts):
+        yield chunk
+
+
+class StreamingASGIHandler(ASGIHandler):
+    """Django's ASGI handler, except for responses that stream from a synchronous iterator
+    (FileResponse: videos and files, the registrations export, WhiteNoise's static files).
+    Django would read such a body whole into memory before sending a byte; here it is
+    read in steps of STREAM_READ_BYTES, each sent before the next is read, so a large
+    video costs a few hundred kilobytes of memory per download, not its size."""
+
+    async def send_response(self, response, send):
+        if response.streaming and not response.is_async:
+            response.streaming_content = _in_steps(iter(response.streaming_content))
+        await super().send_response(response, send)
+
+
+django.setup(set_prefix=False)
+django_application = StreamingASGIHandler()
+
+# Django is set up first: the routing below imports models.
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
