@@ -8,6 +8,7 @@ import os
 
 import django
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.django.base")
@@ -46,6 +47,25 @@ class StreamingASGIHandler(ASGIHandler):
         await super().send_response(response, send)
 
 
+def _pool_database_connections() -> None:
+    """Each ASGI request runs its synchronous code in a thread of its own, so Django's
+    persistent connections are never reused: every request would open (and drop) a
+    PostgreSQL connection. The server process keeps a pool instead (psycopg's, at most
+    PARTA_ASGI_DATABASE_POOL connections; 0 turns it off)."""
+    size = settings.PARTA_ASGI_DATABASE_POOL
+    database = settings.DATABASES["default"]
+    if size <= 0 or database["ENGINE"] != "django.db.backends.postgresql":
+        return
+    database["CONN_MAX_AGE"] = 0
+    options = database.setdefault("OPTIONS", {})
+    # A request waits up to `timeout` seconds for a free connection.
+    options.setdefault("pool", {"min_size": 1, "max_size": size, "timeout": 10})
+
+
+# Only when this module is what starts Django (an ASGI server importing it), not when a
+# test or a script that already runs Django imports it.
+if not settings.configured:
+    _pool_database_connections()
 django.setup(set_prefix=False)
 django_application = StreamingASGIHandler()
 

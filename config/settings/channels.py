@@ -15,6 +15,12 @@ PARTA_CHANNELS_PREFIX = env.str("PARTA_CHANNELS_PREFIX", default="parta-ws")
 # the message is stored anyway and the page's polling shows it), in seconds.
 PARTA_CHANNELS_SEND_TIMEOUT = env.float("PARTA_CHANNELS_SEND_TIMEOUT", default=2.0)
 
+# The ASGI server runs each request's synchronous code in a thread of its own, so Django's
+# persistent connections are never reused there: every request would open a PostgreSQL
+# connection. config/asgi.py gives each server process a pool of at most this many
+# connections instead (0: no pool, a connection per request).
+PARTA_ASGI_DATABASE_POOL = env.int("PARTA_ASGI_DATABASE_POOL", default=10)
+
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {

@@ -160,3 +160,30 @@ def test_a_message_announced_by_another_process_reaches_every_open_socket():
         for sock in sockets:
             with pytest.raises(TimeoutError):
                 sock.recv(timeout=0.2)
+
+
+def test_the_asgi_server_process_pools_its_database_connections():
+    """Each ASGI request's synchronous code runs in a thread of its own, where Django's
+    persistent connections are never reused; a process that starts Django through
+    config.asgi (as the server does) keeps a pool instead."""
+    probe = (
+        "import config.asgi\n"
+        "from django.db import connection\n"
+        "print(connection.settings_dict['CONN_MAX_AGE'], connection.settings_dict['OPTIONS'])\n"
+        "with connection.cursor() as cursor:\n"
+        "    cursor.execute('SELECT 1')\n"
+        "print(type(connection.pool).__name__)\n"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.django.base",
+        "DATABASE_URL": database_url_for_tests(),
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    first, second = out.stdout.splitlines()
+    assert first.startswith("0 ")
+    assert "'pool'" in first
+    assert second == "ConnectionPool"
