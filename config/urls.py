@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("parta.news.api_urls")),
     path("", include("parta.notifications.api_urls")),
     path("", include("parta.bot.api_urls")),
+    path("", include("parta.chat.api_urls")),
 ]
 
 urlpatterns = [
@@ -31,6 +32,7 @@ urlpatterns = [
     path("", include("parta.billing.urls")),
     path("", include("parta.news.urls")),
     path("", include("parta.notifications.urls")),
+    path("", include("parta.chat.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file: no inline script (CSP).

@@ -13,3 +13,9 @@ PARTA_REPOSITORY_URL = env.str(
 PARTA_PHONE_REGION = env.str("PARTA_PHONE_REGION", default="RU")
 # The school's time zone: day boundaries for streaks and charts are taken here.
 PARTA_TIME_ZONE = env.str("PARTA_TIME_ZONE", default="Europe/Moscow")
+
+# Chat: a student may ask a moderator about a task after this many wrong answers to it
+# (a task may set its own number); messages a minute per person; attachments' size.
+PARTA_CHAT_ASK_AFTER = env.int("PARTA_CHAT_ASK_AFTER", default=3)
+PARTA_CHAT_MESSAGES_PER_MINUTE = env.int("PARTA_CHAT_MESSAGES_PER_MINUTE", default=20)
+PARTA_MAX_ATTACHMENT_MB = env.int("PARTA_MAX_ATTACHMENT_MB", default=10)

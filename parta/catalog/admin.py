@@ -111,6 +111,7 @@ class TaskAdminForm(forms.ModelForm):
             "solution",
             "solution_visibility",
             "solution_after_attempts",
+            "chat_ask_after",
         )
 
     def clean(self):
@@ -190,4 +191,5 @@ class TaskAdmin(admin.ModelAdmin):
             _("Solution"),
             {"fields": ("solution", "solution_visibility", "solution_after_attempts")},
         ),
+        (_("Questions to moderators"), {"fields": ("chat_ask_after",)}),
     )

@@ -245,6 +245,13 @@ class TaskForm(forms.Form):
         initial=3,
         help_text=_('Used with "After N attempts".'),
     )
+    chat_ask_after = forms.IntegerField(
+        label=_("Wrong answers before “Ask a moderator”"),
+        required=False,
+        min_value=0,
+        max_value=1000,
+        help_text=_("Empty: the school's setting. 0: the student may ask at once."),
+    )
     position = forms.IntegerField(
         label=_("Position"), required=False, min_value=0, help_text=_("Empty: at the end.")
     )

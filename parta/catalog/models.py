@@ -187,6 +187,14 @@ class Task(TimeStampedModel):
     solution_after_attempts = models.PositiveSmallIntegerField(
         _("attempts before the solution"), default=3
     )
+    # How many wrong answers before the task page offers "Ask a moderator"; empty: the
+    # school's setting (PARTA_CHAT_ASK_AFTER).
+    chat_ask_after = models.PositiveSmallIntegerField(
+        _("wrong answers before asking a moderator"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the school's default."),
+    )
 
     class Meta:
         verbose_name = _("task")

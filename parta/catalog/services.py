@@ -511,6 +511,10 @@ def _clean_choices(errors: _Errors, kind: str, choices: Sequence[ChoiceInput]) -
     return cleaned
 
 
+# "Leave this field as it is" for optional arguments of updates.
+KEEP = object()
+
+
 def _task_fields(
     errors: _Errors,
     *,
@@ -526,6 +530,7 @@ def _task_fields(
     solution: str,
     solution_visibility: str,
     solution_after_attempts: int,
+    chat_ask_after: int | None,
     position: int | None,
     siblings: QuerySet,
 ) -> dict:
@@ -541,6 +546,7 @@ def _task_fields(
         "solution": (solution or "").strip(),
         "solution_visibility": solution_visibility,
         "solution_after_attempts": solution_after_attempts,
+        "chat_ask_after": chat_ask_after,
         "position": _position(errors, position, siblings),
     }
     if test is not None and test.topic_id != topic_id:
@@ -571,6 +577,8 @@ def _task_fields(
         minimum=0,
         maximum=SMALL_INT_MAX,
     )
+    if chat_ask_after is not None:
+        _whole_number(errors, "chat_ask_after", chat_ask_after, minimum=0, maximum=SMALL_INT_MAX)
     if (
         solution_visibility == SolutionVisibility.AFTER_ATTEMPTS
         and "solution_after_attempts" not in errors.errors
@@ -622,11 +630,13 @@ def task_create(
     solution: str = "",
     solution_visibility: str = SolutionVisibility.AFTER_SOLVED,
     solution_after_attempts: int = 3,
+    chat_ask_after: int | None = None,
     choices: Sequence[ChoiceInput] = (),
     position: int | None = None,
 ) -> Task:
     """A task of the topic, inside `test` when given (the test must be of the same
-    topic). Only the answer fields of its kind are kept."""
+    topic). Only the answer fields of its kind are kept. `chat_ask_after`: wrong answers
+    before "Ask a moderator" (None: the school's setting)."""
     errors = _Errors()
     fields = _task_fields(
         errors,
@@ -642,6 +652,7 @@ def task_create(
         solution=solution,
         solution_visibility=solution_visibility,
         solution_after_attempts=solution_after_attempts,
+        chat_ask_after=chat_ask_after,
         position=position,
         siblings=topic.tasks.all(),
     )
@@ -669,9 +680,10 @@ def task_update(
     solution_after_attempts: int,
     choices: Sequence[ChoiceInput],
     position: int,
+    chat_ask_after: int | object | None = KEEP,
 ) -> Task:
     """Save every field of the task and make its choices exactly `choices`. Nothing
-    changes when any of it is invalid."""
+    changes when any of it is invalid. `chat_ask_after` is left as it was unless given."""
     errors = _Errors()
     fields = _task_fields(
         errors,
@@ -687,6 +699,7 @@ def task_update(
         solution=solution,
         solution_visibility=solution_visibility,
         solution_after_attempts=solution_after_attempts,
+        chat_ask_after=task.chat_ask_after if chat_ask_after is KEEP else chat_ask_after,
         position=position,
         siblings=Task.objects.filter(topic_id=task.topic_id).exclude(pk=task.pk),
     )

@@ -1,4 +1,5 @@
-"""Checks for files moderators upload: lesson videos and course covers.
+"""Checks for uploaded files: lesson videos and course covers (moderators), images and PDFs
+attached to chat messages (anyone).
 
 A file must have an accepted extension, start with the bytes that format starts with
 (a renamed program is not a video), and fit under the size limit from the settings.
@@ -24,9 +25,11 @@ MEGABYTE = 1024 * 1024
 
 VIDEO_EXTENSIONS = ("mp4", "webm", "mov", "m4v")
 IMAGE_EXTENSIONS = ("jpg", "jpeg", "png", "webp")
+ATTACHMENT_EXTENSIONS = (*IMAGE_EXTENSIONS, "pdf")
 
 DEFAULT_MAX_VIDEO_MB = 500
 DEFAULT_MAX_IMAGE_MB = 5
+DEFAULT_MAX_ATTACHMENT_MB = 10
 
 # MP4, MOV and M4V are ISO media files: a box size, then a box type at offset 4.
 _ISO_MEDIA_BOXES = (b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot")
@@ -48,6 +51,10 @@ def max_video_bytes() -> int:
 
 def max_image_bytes() -> int:
     return _limit_bytes("PARTA_MAX_IMAGE_MB", DEFAULT_MAX_IMAGE_MB)
+
+
+def max_attachment_bytes() -> int:
+    return _limit_bytes("PARTA_MAX_ATTACHMENT_MB", DEFAULT_MAX_ATTACHMENT_MB)
 
 
 def _extension(file: File) -> str:
@@ -76,6 +83,12 @@ def _looks_like_image(extension: str, head: bytes) -> bool:
     if extension == "webp":
         return head[:4] == b"RIFF" and head[8:12] == b"WEBP"
     return False
+
+
+def _looks_like_attachment(extension: str, head: bytes) -> bool:
+    if extension == "pdf":
+        return head.startswith(b"%PDF-")
+    return _looks_like_image(extension, head)
 
 
 def _check(
@@ -124,6 +137,21 @@ def validate_cover_image(file: File) -> None:
         messages={
             "type": _("This file type is not accepted for a cover. Upload one of: %(types)s."),
             "content": _("The file is not a %(type)s image."),
+        },
+    )
+
+
+def validate_attachment(file: File) -> None:
+    """An image or a PDF attached to a message: checked by its first bytes, so a program
+    renamed to .pdf is refused."""
+    _check(
+        file,
+        extensions=ATTACHMENT_EXTENSIONS,
+        limit=max_attachment_bytes(),
+        looks_right=_looks_like_attachment,
+        messages={
+            "type": _("This file type cannot be attached. Attach one of: %(types)s."),
+            "content": _("The file's content is not %(type)s: it cannot be attached."),
         },
     )
 

@@ -408,6 +408,7 @@ def _task_arguments(form: TaskForm, formset) -> dict:
         "solution": data["solution"],
         "solution_visibility": data["solution_visibility"],
         "solution_after_attempts": data["solution_after_attempts"],
+        "chat_ask_after": data["chat_ask_after"],
         "choices": choices_from_formset(formset),
     }
 
@@ -482,6 +483,7 @@ def task_edit(request, pk: int):
             "solution",
             "solution_visibility",
             "solution_after_attempts",
+            "chat_ask_after",
             "position",
         )
     }

@@ -20,22 +20,9 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from parta.chat.models import ChatMessage, Thread
+from parta.chat.models import ChatMessage
 from parta.chat.realtime import thread_group
-
-try:
-    from parta.chat.selectors import thread_for_viewer
-except ImportError:  # chat-core's selectors not merged yet: the contract's same rule.
-    from parta.catalog.workspace import can_use_workspace
-
-    def thread_for_viewer(*, user, thread_id: int) -> Thread | None:
-        if not user.is_authenticated or not user.is_active:
-            return None
-        threads = Thread.objects.filter(pk=thread_id)
-        if not can_use_workspace(user):
-            threads = threads.filter(student=user)
-        return threads.first()
-
+from parta.chat.selectors import thread_for_viewer
 
 logger = logging.getLogger(__name__)
 

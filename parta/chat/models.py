@@ -178,7 +178,11 @@ class ChatMessage(models.Model):
                 condition=~Q(text="") | ~Q(attachment=""), name="chat_message_not_empty"
             ),
         ]
-        indexes = [models.Index(fields=["thread", "id"], name="chat_message_thread_id")]
+        indexes = [
+            models.Index(fields=["thread", "id"], name="chat_message_thread_id"),
+            # The rate limit counts an author's messages of the last minute.
+            models.Index(fields=["author", "created_at"], name="chat_message_author_time"),
+        ]
 
     def __str__(self) -> str:
         return f"message {self.pk} in thread {self.thread_id}"

@@ -15,6 +15,7 @@ from parta.accounts.models import User
 from parta.catalog.models import Task, Test, Topic
 from parta.common.errors import ApplicationError, Conflict, PermissionDenied
 from parta.common.time import school_day
+from parta.learning import hooks
 from parta.learning.checking import is_correct, parse_answer
 from parta.learning.models import (
     DailyActivity,
@@ -121,6 +122,8 @@ def task_answer_submit(
         correct=correct,
         solved=newly_solved,
     )
+    if newly_solved:
+        hooks.task_solved(user=user, task=task, at=now)
     return AnswerResult(submission=submission, progress=progress, newly_solved=newly_solved)
 
 

@@ -19,7 +19,7 @@ from parta.catalog.models import Course, Lesson, Task, Test
 from parta.common.errors import ApplicationError, PermissionDenied
 from parta.common.files import signed_file_url
 from parta.common.pages import error_page
-from parta.learning import selectors
+from parta.learning import hooks, selectors
 from parta.learning.embeds import video_embed
 from parta.learning.models import TaskProgress
 from parta.learning.services import (
@@ -160,6 +160,8 @@ def _task_context(
         "accepted": accepted,
         "client_key": uuid.uuid4(),
         "show_solution": selectors.solution_visible(task=task, progress=progress, staff=staff),
+        # What other apps add under the answer (chat: "Ask a moderator").
+        "task_panels": hooks.task_panels(user=request.user, task=task, progress=progress),
     }
 
 

@@ -32,6 +32,9 @@ class Kind:
     default_on: tuple[Channel, ...] = field(default=())
     # Sent to staff only (sign-in locks): students do not see it among their choices.
     staff_only: bool = False
+    # Sent to moderators and staff only (new questions from students): students do not see
+    # it among their choices.
+    moderators_only: bool = False
     # Extra email headers for one message, e.g. List-Unsubscribe for news:
     # ``email_headers(user=..., context=...) -> dict``. A context may also carry its own
     # under the key ``"email_headers"``; the kind's win on a clash.

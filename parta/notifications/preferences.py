@@ -93,6 +93,10 @@ def preferences_for(*, user) -> list[KindPreferences]:
             continue
         if kind.staff_only and not (user.is_school_staff or user.is_staff):
             continue
+        if kind.moderators_only and not (
+            user.is_moderator or user.is_school_staff or user.is_staff
+        ):
+            continue
         choices = []
         for channel in CHANNEL_ORDER:
             available = channel in kind.channels

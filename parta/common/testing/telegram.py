@@ -156,8 +156,18 @@ class FakeTelegram:
         return update
 
     def push_message(
-        self, chat_id: int, text: str, *, user_id: int | None = None, language: str = "en"
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        user_id: int | None = None,
+        language: str = "en",
+        reply_to: int | None = None,
+        message_id: int | None = None,
     ) -> dict:
+        """A person's message in ``chat_id``; with ``reply_to`` it is a Telegram reply to
+        the bot's message of that id (as sent earlier in that chat). ``message_id`` fixes the
+        message's own id (to send the same update again)."""
         sender = {
             "id": user_id or chat_id,
             "is_bot": False,
@@ -165,12 +175,20 @@ class FakeTelegram:
             "language_code": language,
         }
         message = {
-            "message_id": next(self._message_ids),
+            "message_id": message_id or next(self._message_ids),
             "date": int(time.time()),
             "chat": {"id": chat_id, "type": "private", "first_name": "Student"},
             "from": sender,
             "text": text,
         }
+        if reply_to is not None:
+            message["reply_to_message"] = {
+                "message_id": reply_to,
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private", "first_name": "Student"},
+                "from": BOT_USER,
+                "text": "…",
+            }
         if text.startswith("/"):
             command = text.split()[0]
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]

@@ -10,10 +10,13 @@
    - a socket closed with 4403 (not allowed) or a poll answered 403/404 stops both;
    - the list's data-live says which is in use: "socket", "polling" or "off".
 
-   <form data-chat-form> (a normal POST that works without JavaScript) is sent with fetch,
-   so the page does not reload; when that fails, or the server answers with its form
-   page (errors), the form is submitted the ordinary way. An empty client_key field gets
-   a fresh key per message, so a resent message is recognised, not stored twice. */
+   The message form (<form id="chat-form"> or <form data-chat-form>, a normal POST that
+   works without JavaScript) is sent with fetch and an HX-Request header, so the page does
+   not reload: the view answers with the new message's HTML (201), appended at once, or
+   with the form and its error (4xx), put in place of the form. On a network failure or
+   any other answer the form is submitted the ordinary way, with the same client_key, so
+   a message the server did store is recognised, not stored twice; after each message
+   sent the client_key field gets a fresh key. */
 (function () {
   "use strict";
 
@@ -162,6 +165,8 @@
     return String(Date.now()) + "-" + String(Math.random()).slice(2);
   }
 
+  var FORMS = "form#chat-form, form[data-chat-form]";
+
   function sendWithFetch(form) {
     if (form.dataset.liveBound) { return; }
     form.dataset.liveBound = "true";
@@ -169,7 +174,7 @@
     var ordinaryNext = false;
     form.addEventListener("submit", function (event) {
       if (ordinaryNext) { ordinaryNext = false; return; }  // let the browser post it
-      if (!window.fetch || !window.FormData) { return; }
+      if (event.defaultPrevented || !window.fetch || !window.FormData) { return; }
       event.preventDefault();
       if (busy) { return; }
       busy = true;
@@ -183,6 +188,19 @@
       function done() {
         busy = false;
         buttons.forEach(function (button) { button.disabled = false; });
+      }
+      function focusText(root) {
+        var text = root.querySelector("textarea");
+        if (text) { text.focus(); }
+      }
+      // Stored: the box is emptied and the next message gets a key of its own.
+      function sent() {
+        form.querySelectorAll("textarea").forEach(function (box) { box.value = ""; });
+        form.querySelectorAll("input[type=file]").forEach(function (input) { input.value = ""; });
+        if (key) { key.value = randomKey(); }
+        done();
+        focusText(form);
+        form.dispatchEvent(new CustomEvent("chat:sent", {bubbles: true}));
       }
       // The same client_key goes again: a message the server did store is not doubled.
       function ordinary() {
@@ -198,20 +216,37 @@
         method: "POST",
         body: body,
         credentials: "same-origin",
-        headers: {"X-Requested-With": "fetch"}
+        // Answered like htmx: the new message (201; 200 when it was stored already), or
+        // the form again with its error (4xx).
+        headers: {"HX-Request": "true", "X-Requested-With": "fetch"}
       }).then(function (response) {
-        // Stored: the view redirects back to the thread (or answers 201/204).
-        if (response.ok && (response.redirected || response.status === 201 || response.status === 204)) {
-          form.reset();
-          if (key) { key.value = ""; }
-          done();
-          var list = document.getElementById("chat-messages");
+        return response.text().then(function (html) { return {response: response, html: html}; });
+      }).then(function (answer) {
+        var response = answer.response;
+        var list = document.getElementById("chat-messages");
+        if (response.ok && response.redirected) {  // a view that answered as to a plain POST
+          sent();
           if (list && list.chatLive) { list.chatLive.poll(); }
-          var text = form.querySelector("textarea");
-          if (text) { text.focus(); }
           return;
         }
-        ordinary();  // the server's own page says what was wrong
+        if ((response.status === 201 || response.status === 200) && /data-id=/.test(answer.html)) {
+          if (list && list.chatLive) { list.chatLive.add(answer.html); }
+          sent();
+          return;
+        }
+        if (response.status >= 400 && response.status < 500) {
+          var template = document.createElement("template");
+          template.innerHTML = answer.html;
+          var fresh = template.content.querySelector("form");
+          if (fresh) {
+            form.replaceWith(fresh);
+            if (window.htmx) { window.htmx.process(fresh); }
+            sendWithFetch(fresh);
+            focusText(fresh);
+            return;
+          }
+        }
+        ordinary();  // anything else: the server's own page says what happened
       }).catch(ordinary);
     });
   }
@@ -219,7 +254,7 @@
   function init() {
     var list = document.getElementById("chat-messages");
     if (list) { live(list); }
-    document.querySelectorAll("form[data-chat-form]").forEach(sendWithFetch);
+    document.querySelectorAll(FORMS).forEach(sendWithFetch);
   }
 
   if (document.readyState === "loading") {

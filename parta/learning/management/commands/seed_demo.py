@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 
 from parta.accounts.demo import DEMO_PASSWORD, seed_people
 from parta.billing.demo import seed_shop
+from parta.chat.demo import seed_chat
 from parta.learning.demo import seed_courses
 from parta.news.demo import seed_news
 from parta.notifications.demo import seed_bell
@@ -16,6 +17,7 @@ class Command(BaseCommand):
         shop = seed_shop(courses=[courses.base, courses.advanced])
         seed_news(author=people.moderator, course=courses.base)
         seed_bell(student=people.student, course=courses.base)
+        seed_chat(student=people.student, moderator=people.moderator, course=courses.base)
         self.stdout.write(self.style.SUCCESS("Demo data is in place. Demo logins:"))
         self.stdout.write(
             f"  student    {people.student.email}  (sign in by code: the code is printed "
