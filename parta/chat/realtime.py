@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -40,13 +41,37 @@ def message_posted(message: ChatMessage) -> None:
         if layer is None:
             return
         event = {"type": EVENT_MESSAGE, "message_id": message.pk}
-        async_to_sync(_send)(layer, thread_group(message.thread_id), event)
+        _run(_send, layer, thread_group(message.thread_id), event)
     except Exception:
         logger.exception(
             "chat message %s (thread %s) was stored but not pushed to open pages",
             message.pk,
             message.thread_id,
         )
+
+
+def _run(coroutine_function, *args) -> None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        async_to_sync(coroutine_function)(*args)
+        return
+    # This thread runs an event loop of its own (sync code called straight from async
+    # code, Playwright's loop in a browser test): async_to_sync may not run inside it, so
+    # the send runs in a helper thread, and is waited for as long as its timeout.
+    failure: list[BaseException] = []
+
+    def send_here() -> None:
+        try:
+            async_to_sync(coroutine_function)(*args)
+        except BaseException as exc:
+            failure.append(exc)
+
+    helper = threading.Thread(target=send_here, name="chat-realtime", daemon=True)
+    helper.start()
+    helper.join(settings.PARTA_CHANNELS_SEND_TIMEOUT + 1)
+    if failure:
+        raise failure[0]
 
 
 async def _send(layer, group: str, event: dict) -> None:

@@ -4,8 +4,9 @@ announced by ``realtime.message_posted`` reaches the sockets of those who may se
 thread, rendered for each of them, and nobody else's; a private note never travels.
 
 In-memory channel layer here; the same on a real Redis at the end (skipped without
-REDIS_URL). Each scenario runs in one event loop (``async_to_sync``); the consumer's
-database work runs in the test's thread, so the tests commit (``transaction=True``)."""
+REDIS_URL). Each scenario runs in one event loop (``async_to_sync``) in a thread of its
+own, where the consumer's database work runs too, so the tests commit
+(``transaction=True``)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
+from django.db import connections
 from django.template.loader import render_to_string
 from django.test import Client
 from django.utils import translation
@@ -30,7 +32,7 @@ from config.asgi import application
 from config.settings import channels as channel_settings
 from parta.accounts.tests.factories import ModeratorFactory, StaffFactory, UserFactory
 from parta.catalog.tests.factories import TaskFactory
-from parta.chat import realtime
+from parta.chat import realtime, services
 from parta.chat.models import ChatMessage, Thread, ThreadKind, ThreadNote, ThreadState
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -42,6 +44,29 @@ ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 @pytest.fixture(autouse=True)
 def _memory_layer(settings):
     settings.CHANNEL_LAYERS = MEMORY_LAYER
+
+
+def run_async(scenario, *args):
+    """``scenario(*args)`` run to its end in a thread of its own: the test's thread may run
+    an event loop already (Playwright's, once a browser test has run), where async_to_sync
+    may not. The scenario's synchronous database work runs in that thread too, on its own
+    connection (the tests commit), closed at the end."""
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = async_to_sync(scenario)(*args)
+        except BaseException as exc:
+            outcome["error"] = exc
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=run, name="scenario")
+    worker.start()
+    worker.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("result")
 
 
 def session_cookie(user) -> str:
@@ -130,7 +155,38 @@ def test_the_student_and_the_moderators_get_each_new_message_once_rendered_for_t
         for sock in sockets:
             await sock.disconnect()
 
-    async_to_sync(scenario)()
+    run_async(scenario)
+
+
+def test_a_reply_posted_through_chats_service_reaches_the_open_pages_on_commit():
+    student, moderator = UserFactory(), ModeratorFactory()
+    thread = Thread.objects.create(kind=ThreadKind.SUPPORT, student=student, subject="Оплата")
+    sockets = [open_socket(thread_path(thread), who) for who in (student, moderator)]
+
+    async def scenario():
+        for sock in sockets:
+            await accepted(sock)
+        reply = await sync_to_async(services.message_post)(
+            thread=thread, author=moderator, text="Оплатить можно картой."
+        )
+        for sock in sockets:
+            event = await sock.receive_json_from(timeout=2)
+            assert event["id"] == reply.pk
+            assert "Оплатить можно картой." in event["html"]
+        # A resent form (the same client key) stores nothing new and announces nothing.
+        first = await sync_to_async(services.message_post)(
+            thread=thread, author=student, text="Спасибо!", client_key="k-1"
+        )
+        again = await sync_to_async(services.message_post)(
+            thread=thread, author=student, text="Спасибо!", client_key="k-1"
+        )
+        assert again.pk == first.pk
+        for sock in sockets:
+            assert (await sock.receive_json_from(timeout=2))["id"] == first.pk
+            assert await sock.receive_nothing(timeout=0.3)
+            await sock.disconnect()
+
+    run_async(scenario)
 
 
 def test_each_viewer_gets_the_html_the_template_renders_for_them():
@@ -161,7 +217,7 @@ def test_each_viewer_gets_the_html_the_template_renders_for_them():
         await mine.disconnect()
         await theirs.disconnect()
 
-    async_to_sync(scenario)()
+    run_async(scenario)
 
 
 def test_another_student_is_refused_with_4403_and_gets_nothing():
@@ -181,7 +237,7 @@ def test_another_student_is_refused_with_4403_and_gets_nothing():
         assert await peeking.receive_nothing(timeout=0.2)
         await own.disconnect()
 
-    async_to_sync(scenario)()
+    run_async(scenario)
 
 
 def test_an_anonymous_visitor_is_refused_with_4403():
@@ -192,7 +248,7 @@ def test_an_anonymous_visitor_is_refused_with_4403():
     async def scenario():
         assert await refused_with(anonymous) == 4403
 
-    async_to_sync(scenario)()
+    run_async(scenario)
 
 
 def test_a_deactivated_student_and_a_missing_thread_are_refused():
@@ -207,7 +263,7 @@ def test_a_deactivated_student_and_a_missing_thread_are_refused():
         assert await refused_with(sock_missing) == 4403
         assert await refused_with(gone) == 4403
 
-    async_to_sync(scenario)()
+    run_async(scenario)
 
 
 def test_a_private_note_never_reaches_a_socket():
@@ -233,7 +289,7 @@ def test_a_private_note_never_reaches_a_socket():
             assert await sock.receive_nothing(timeout=0.3)
             await sock.disconnect()
 
-    async_to_sync(scenario)()
+    run_async(scenario)
 
 
 def test_a_message_of_another_thread_is_never_rendered_into_this_one():
@@ -254,7 +310,7 @@ def test_a_message_of_another_thread_is_never_rendered_into_this_one():
         assert await sock.receive_nothing(timeout=0.3)
         await sock.disconnect()
 
-    async_to_sync(scenario)()
+    run_async(scenario)
 
 
 def test_what_the_page_sends_is_ignored_and_a_closed_socket_leaves_the_group():
@@ -272,7 +328,7 @@ def test_what_the_page_sends_is_ignored_and_a_closed_socket_leaves_the_group():
         layer = get_channel_layer()
         assert realtime.thread_group(thread.pk) not in layer.groups
 
-    async_to_sync(scenario)()
+    run_async(scenario)
 
 
 def test_sockets_from_other_sites_other_paths_and_huge_ids_are_refused_at_the_handshake():
@@ -292,7 +348,7 @@ def test_sockets_from_other_sites_other_paths_and_huge_ids_are_refused_at_the_ha
             connected, _ = await sock.connect()
             assert not connected
 
-    async_to_sync(scenario)()
+    run_async(scenario)
 
 
 def test_the_page_gets_its_own_language():
@@ -315,7 +371,7 @@ def test_the_page_gets_its_own_language():
                 "chat/_message.html", {"message": message, "viewer": student}
             )
         sock = open_socket(thread_path(thread), student, language=language)
-        assert async_to_sync(scenario)(sock) == expected
+        assert run_async(scenario, sock) == expected
 
 
 class SilentServer:
@@ -418,7 +474,7 @@ def test_on_redis_the_student_gets_the_reply_and_a_stranger_nothing(settings):
         await own.disconnect()
         await elsewhere.disconnect()
 
-    async_to_sync(scenario)()
+    run_async(scenario)
 
 
 @needs_redis
@@ -438,4 +494,4 @@ def test_on_redis_an_idle_socket_outlives_the_layers_blocking_wait(settings):
         assert (await sock.receive_json_from(timeout=3))["id"] == reply.pk
         await sock.disconnect()
 
-    async_to_sync(scenario)()
+    run_async(scenario)

@@ -5,10 +5,10 @@ whole into memory first as Django's own ASGI handler does."""
 import tempfile
 import warnings
 
-from asgiref.sync import async_to_sync
 from django.http import FileResponse, StreamingHttpResponse
 
 from config.asgi import STREAM_READ_BYTES, StreamingASGIHandler
+from parta.chat.tests.test_realtime import run_async
 
 PART = 64 * 1024
 
@@ -26,7 +26,7 @@ def serve(response, progress: list) -> tuple[bytes, list[int]]:
     with warnings.catch_warnings():
         # Django warns when it reads a synchronous iterator whole; that must not happen.
         warnings.simplefilter("error")
-        async_to_sync(StreamingASGIHandler().send_response)(response, send)
+        run_async(StreamingASGIHandler().send_response, response, send)
     return b"".join(chunks), read_when_sent
 
 
@@ -60,7 +60,7 @@ def test_a_file_response_is_read_in_steps_and_sent_whole():
     source.seek(0)
     response = FileResponse(source, filename="lesson.mp4", content_type="video/mp4")
     body, reads_when_sent = serve(response, reads)
-    response.close()
+    source.close()
     assert body == content
     steps = STREAM_READ_BYTES // response.block_size
     assert reads_when_sent[0] <= steps

@@ -195,6 +195,16 @@
       }
       // Stored: the box is emptied and the next message gets a key of its own.
       function sent() {
+        // An error shown for the previous try no longer applies.
+        form.querySelectorAll('[role="alert"]').forEach(function (alert) {
+          form.querySelectorAll('[aria-describedby="' + alert.id + '"]').forEach(function (field) {
+            field.removeAttribute("aria-describedby");
+          });
+          alert.remove();
+        });
+        form.querySelectorAll("[aria-invalid]").forEach(function (field) {
+          field.removeAttribute("aria-invalid");
+        });
         form.querySelectorAll("textarea").forEach(function (box) { box.value = ""; });
         form.querySelectorAll("input[type=file]").forEach(function (input) { input.value = ""; });
         if (key) { key.value = randomKey(); }
