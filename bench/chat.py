@@ -9,10 +9,17 @@ session. Starts README's production command (uvicorn, its workers, channels-redi
 REDIS_URL under a prefix of this run) on a free loopback port, serving bench/chat_asgi.py:
 Parta's ASGI application plus a bare websocket echo. Every student opens the thread's socket
 (signed in by the session cookie, as a browser would). The moderator then posts
-``--replies`` replies over HTTP, one after another, each to another student's thread; the
-delay of each is from just before its POST to the arrival on that student's socket. Beside
-it, during the same run, a bare echo socket is pinged at the same pace: its round trip is
-the yardstick (what a websocket costs on this machine with the server this busy).
+``--replies`` replies, one after another, each to another student's thread, through the
+thread page's form as live.js sends it (POST with the CSRF token, a client key and
+HX-Request; chat's ``message_post`` stores it, notifies through the outbox and announces it
+on commit); the delay of each is from just before its POST to the arrival on that student's
+socket. Beside it, during the same run, a bare echo socket is pinged at the same pace: its
+round trip is the yardstick (what a websocket costs on this machine with the server this
+busy).
+
+The outbox's delivery is a Celery worker's job in production: the server only queues it
+(an in-memory broker, nothing delivered); ``--deliver-in-process`` delivers in the request
+as `make run` does. The per-user message limit is lifted for the moderator's 200 replies.
 
 Prints p50/p99/max of both, the POST's own response time, and checks that each replied
 student got exactly their one message (none lost, none doubled) and nobody else any.
@@ -33,6 +40,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,6 +145,7 @@ def prepare(clients: int) -> tuple[list[tuple[int, str]], str, int]:
 async def run(args, port: int, people, moderator_cookie: str, warmup_thread: int) -> int:
     import aiohttp
     from websockets.asyncio.client import connect
+    from yarl import URL
 
     base = f"http://127.0.0.1:{port}"
     origin = f"http://127.0.0.1:{port}"
@@ -190,17 +199,31 @@ async def run(args, port: int, people, moderator_cookie: str, warmup_thread: int
             await asyncio.sleep(args.interval)
 
     connector = aiohttp.TCPConnector(limit=1)
-    headers = {"Cookie": moderator_cookie}
-    http = aiohttp.ClientSession(base, connector=connector, headers=headers)
+    # Cookies of a loopback IP are kept only by an "unsafe" jar.
+    jar = aiohttp.CookieJar(unsafe=True)
+    name, _, value = moderator_cookie.partition("=")
+    jar.update_cookies({name: value}, URL(base))
+    http = aiohttp.ClientSession(base, connector=connector, cookie_jar=jar)
+
+    # The CSRF token of the thread page's form (and its cookie, kept by the session).
+    async with http.get(f"/chat/threads/{warmup_thread}/") as page:
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', await page.text())
+    if token is None:
+        raise RuntimeError("no CSRF token on the thread page")
 
     async def post(thread_id: int, text: str) -> int:
+        form = {
+            "csrfmiddlewaretoken": token.group(1),
+            "client_key": uuid.uuid4().hex,
+            "text": text,
+        }
         async with http.post(
-            f"/bench/chat/threads/{thread_id}/reply/", data={"text": text}
+            f"/chat/threads/{thread_id}/", data=form, headers={"HX-Request": "true"}
         ) as response:
-            body = await response.json()
+            body = await response.text()
             if response.status != 201:
                 raise RuntimeError(f"reply to thread {thread_id}: {response.status} {body}")
-            return body["id"]
+            return int(re.search(r'data-id="(\d+)"', body).group(1))
 
     async def moderator() -> None:
         for i, thread_id in enumerate(targets):
@@ -244,9 +267,10 @@ async def run(args, port: int, people, moderator_cookie: str, warmup_thread: int
     for ws in [*sockets, echo]:
         await ws.close()
 
+    delivery = "in the request" if args.deliver_in_process else "queued for a worker"
     print(
         f"{len(targets)} replies, one every {args.interval * 1000:.0f} ms after the previous "
-        f"answer; {len(people)} sockets open"
+        f"answer; {len(people)} sockets open; notifications {delivery}"
     )
     print(figures("POST -> student's socket", delays))
     print(figures("bare websocket echo (round trip)", echo_rtts))
@@ -268,6 +292,10 @@ def main() -> None:
     parser.add_argument(
         "--interval", type=float, default=0.05, help="seconds between replies (and pings)"
     )
+    parser.add_argument(
+        "--deliver-in-process", action="store_true",
+        help="deliver the outbox's notifications in the request (as make run does)",
+    )  # fmt: skip
     args = parser.parse_args()
     if args.replies > args.clients:
         sys.exit("--replies must not exceed --clients")
@@ -276,7 +304,11 @@ def main() -> None:
 
     env = dict(os.environ)
     env["DATABASE_URL"] = prepare_database("parta_bench_chat", postgres_only=True)
-    env["DJANGO_SETTINGS_MODULE"] = "bench.chat_settings"
+    env["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    env["PARTA_CHAT_MESSAGES_PER_MINUTE"] = "100000"
+    if not args.deliver_in_process:
+        env["CELERY_TASK_ALWAYS_EAGER"] = "false"
+        env["CELERY_BROKER_URL"] = "memory://"
     env["PARTA_CHANNELS_PREFIX"] = f"parta-bench-chat-{os.getpid()}"
     env["PARTA_MAIL_DIR"] = tempfile.mkdtemp(prefix="parta-bench-mail-")
     env["PYTHONPATH"] = str(ROOT)

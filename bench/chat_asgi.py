@@ -3,7 +3,7 @@ echo at /ws/bench/echo/ (no session, no database: the yardstick for the chat's d
 
 import os
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.chat_settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 
