@@ -187,6 +187,7 @@ async def run(args, port: int, people, moderator_cookie: str, warmup_thread: int
     echo_rtts: list[float] = []
     post_times: list[float] = []
     sent_at: dict[int, float] = {}
+    answered_at: dict[int, float] = {}
     message_of: dict[int, int] = {}
     targets = [thread_id for thread_id, _ in people][: args.replies]
 
@@ -232,7 +233,8 @@ async def run(args, port: int, people, moderator_cookie: str, warmup_thread: int
             message_of[thread_id] = await post(
                 thread_id, f"Ответ {i}: оплатить можно картой на странице курса."
             )
-            post_times.append(time.perf_counter() - t0)
+            answered_at[thread_id] = time.perf_counter()
+            post_times.append(answered_at[thread_id] - t0)
             await asyncio.sleep(args.interval)
 
     # Warm-up, not measured: both workers serve their first replies (to a thread nobody
@@ -249,7 +251,7 @@ async def run(args, port: int, people, moderator_cookie: str, warmup_thread: int
         await asyncio.sleep(0.05)
     await asyncio.sleep(0.5)  # and a moment for any doubles
 
-    delays, lost, doubled, wrong, strays = [], 0, 0, 0, 0
+    delays, after_answer, lost, doubled, wrong, strays = [], [], 0, 0, 0, 0
     for thread_id, events in received.items():
         if thread_id not in message_of:
             strays += len(events)
@@ -263,6 +265,7 @@ async def run(args, port: int, people, moderator_cookie: str, warmup_thread: int
         if ids[0] != message_of[thread_id]:
             wrong += 1
         delays.append(events[0][1] - sent_at[thread_id])
+        after_answer.append(events[0][1] - answered_at[thread_id])
 
     for ws in [*sockets, echo]:
         await ws.close()
@@ -275,6 +278,8 @@ async def run(args, port: int, people, moderator_cookie: str, warmup_thread: int
     print(figures("POST -> student's socket", delays))
     print(figures("bare websocket echo (round trip)", echo_rtts))
     print(figures("POST response time", post_times))
+    # Negative: the socket had it before the POST's answer arrived (it is sent on commit).
+    print(figures("socket minus the POST's answer", after_answer))
     print(
         f"lost {lost}, doubled {doubled}, wrong message {wrong}, "
         f"to students not replied to {strays}"
