@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import json
 import logging
+from importlib import import_module
+from types import SimpleNamespace
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.contrib.auth import get_user
+from django.contrib.auth.models import AnonymousUser
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -71,8 +75,12 @@ class ThreadConsumer(AsyncWebsocketConsumer):
         message_id = event.get("message_id")
         if not isinstance(message_id, int):
             return
-        html = await self._render(message_id)
-        if html is not None:
+        allowed, html = await self._render(message_id)
+        if not allowed:
+            # Signed out, deactivated, a new password, no longer a moderator: this socket
+            # gets nothing more.
+            await self.close(code=CLOSE_FORBIDDEN)
+        elif html is not None:
             await self.send(
                 text_data=json.dumps({"type": "message", "id": message_id, "html": html})
             )
@@ -82,19 +90,23 @@ class ThreadConsumer(AsyncWebsocketConsumer):
         return thread_for_viewer(user=self.user, thread_id=self.thread_id) is not None
 
     @database_sync_to_async
-    def _render(self, message_id: int) -> str | None:
-        # Only a message of this socket's own thread: an id from elsewhere renders nothing.
+    def _render(self, message_id: int) -> tuple[bool, str | None]:
+        """Whether the socket's session still may see the thread, and the message's HTML
+        for its viewer (None for an id that is not a message of this thread)."""
+        viewer = _session_user(self.scope)
+        if thread_for_viewer(user=viewer, thread_id=self.thread_id) is None:
+            return False, None
         message = (
             ChatMessage.objects.select_related("author", "thread")
             .filter(pk=message_id, thread_id=self.thread_id)
             .first()
         )
         if message is None:
-            return None
+            return True, None
+        self.user = viewer
         with translation.override(self.language):
-            return render_to_string(
-                "chat/_message.html", {"message": message, "viewer": self.user}
-            )
+            html = render_to_string("chat/_message.html", {"message": message, "viewer": viewer})
+        return True, html
 
 
 class NoRouteConsumer(AsyncWebsocketConsumer):
@@ -102,6 +114,17 @@ class NoRouteConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         await self.close()
+
+
+def _session_user(scope: dict):
+    """The user the socket's session stands for now (read again, not as it was when the
+    socket opened): anonymous once it was signed out, expired or its password changed."""
+    session = scope.get("session")
+    key = getattr(session, "session_key", None)
+    if not key:
+        return AnonymousUser()
+    fresh = import_module(settings.SESSION_ENGINE).SessionStore(session_key=key)
+    return get_user(SimpleNamespace(session=fresh))
 
 
 def _language(scope: dict) -> str:

@@ -30,6 +30,7 @@ from django.utils import translation
 
 from config.asgi import application
 from config.settings import channels as channel_settings
+from parta.accounts.models import Role
 from parta.accounts.tests.factories import ModeratorFactory, StaffFactory, UserFactory
 from parta.catalog.tests.factories import TaskFactory
 from parta.chat import realtime, services
@@ -216,6 +217,35 @@ def test_each_viewer_gets_the_html_the_template_renders_for_them():
         assert for_moderator == await expected(moderator)
         await mine.disconnect()
         await theirs.disconnect()
+
+    run_async(scenario)
+
+
+def test_a_socket_signed_out_or_no_longer_a_moderators_gets_nothing_more():
+    student, moderator, staff = UserFactory(), ModeratorFactory(), StaffFactory()
+    thread = make_thread(student)
+    browser = Client()
+    browser.force_login(student)
+    name = settings.SESSION_COOKIE_NAME
+    cookie = f"{name}={browser.cookies[name].value}"
+    signed_out = WebsocketCommunicator(
+        application, thread_path(thread), headers=[ORIGIN, (b"cookie", cookie.encode())]
+    )
+    demoted = open_socket(thread_path(thread), moderator)
+    staying = open_socket(thread_path(thread), staff)
+
+    async def scenario():
+        for sock in (signed_out, demoted, staying):
+            await accepted(sock)
+        await sync_to_async(browser.logout)()
+        moderator.role = Role.STUDENT
+        await sync_to_async(moderator.save)()
+        reply = await sync_to_async(write)(thread, staff, "only for those still allowed")
+        for sock in (signed_out, demoted):
+            closing = await sock.receive_output(timeout=2)
+            assert closing == {"type": "websocket.close", "code": 4403}
+        assert (await staying.receive_json_from(timeout=2))["id"] == reply.pk
+        await staying.disconnect()
 
     run_async(scenario)
 

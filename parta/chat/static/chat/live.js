@@ -34,6 +34,7 @@
     var retryTimer = null;
     var pollTimer = null;
     var polling = false;
+    var pollAgain = false;
     var stopped = false;
     var leaving = false;
 
@@ -79,7 +80,9 @@
 
     function poll() {
       var url = list.dataset.poll;
-      if (!url || polling || stopped) { return; }
+      if (!url || stopped) { return; }
+      // One at a time; one asked for meanwhile runs after it (it may know a newer id).
+      if (polling) { pollAgain = true; return; }
       polling = true;
       var sep = url.indexOf("?") === -1 ? "?" : "&";
       fetch(url + sep + "after=" + after, {
@@ -91,7 +94,10 @@
       }).then(function (html) {
         if (html) { add(html); }
       }).catch(function () { /* offline: the next round tries again */ })
-        .then(function () { polling = false; });
+        .then(function () {
+          polling = false;
+          if (pollAgain) { pollAgain = false; poll(); }
+        });
     }
 
     function startPolling() {
