@@ -71,8 +71,17 @@ django_application = StreamingASGIHandler()
 
 # Django is set up first: the routing below imports models.
 from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.layers import get_channel_layer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.core.cache import caches  # noqa: E402
+
+# The channel layer and the cache load their modules (channels-redis, redis) on first use;
+# they are loaded here, in one thread, before any request: the first requests would import
+# them from the event loop's thread and request threads at once, which can deadlock
+# Python's import locks (seen as an HTTP 500 on a websocket handshake).
+get_channel_layer()
+caches["default"]
 
 from parta.chat.routing import websocket_urlpatterns  # noqa: E402
 
