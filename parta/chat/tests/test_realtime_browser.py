@@ -7,6 +7,7 @@ back the socket returns and shows what was written meanwhile."""
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from importlib import import_module
@@ -142,6 +143,8 @@ def test_messages_appear_on_both_pages_at_once_and_survive_a_server_restart(brow
     # The sender's page shows it once: its own answer and the socket's push are one message.
     expect(message(maria, "Список документов")).to_have_count(1)
     expect(maria.locator("#chat-form textarea[name=text]")).to_have_value("")
+    # Like the ordinary POST's answer, the address points at the new message.
+    expect(maria).to_have_url(re.compile(r"#message-\d+$"))
 
     send(anna, "Спасибо! А <b>сроки</b>?")
     expect(message(maria, "А <b>сроки</b>?")).to_have_count(1)

@@ -245,9 +245,15 @@
           if (list && list.chatLive) { list.chatLive.poll(); }
           return;
         }
-        if ((response.status === 201 || response.status === 200) && /data-id=/.test(answer.html)) {
+        var stored = /data-id="(\d+)"/.exec(answer.html);
+        if ((response.status === 201 || response.status === 200) && stored) {
           if (list && list.chatLive) { list.chatLive.add(answer.html); }
           sent();
+          // Where the ordinary POST would have come back: the page at the new message.
+          if (window.history && window.history.replaceState) {
+            var here = window.location.pathname + window.location.search;
+            window.history.replaceState(window.history.state, "", here + "#message-" + stored[1]);
+          }
           return;
         }
         if (response.status >= 400 && response.status < 500) {
