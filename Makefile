@@ -24,7 +24,10 @@ run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo "Parta is on http://127.0.0.1:$(PORT)/"
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	@# One ASGI process serves pages and the chat's websockets (in-memory channel layer);
+	@# it restarts when Python code changes.
+	$(BIN)/uvicorn config.asgi:application --host 127.0.0.1 --port $(PORT) --lifespan off \
+		--reload --reload-dir parta --reload-dir config
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

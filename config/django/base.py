@@ -149,6 +149,7 @@ from config.settings.api import *  # noqa: E402
 from config.settings.auth import *  # noqa: E402
 from config.settings.cache import *  # noqa: E402
 from config.settings.celery import *  # noqa: E402
+from config.settings.channels import *  # noqa: E402
 from config.settings.email import *  # noqa: E402
 from config.settings.parta import *  # noqa: E402
 from config.settings.payments import *  # noqa: E402
