@@ -241,7 +241,19 @@ def group_update(*, group: Group, by: User, name: str, teacher: User | None) -> 
         errors["teacher"] = [_("A group's teacher must be an active moderator or staff member.")]
     if errors:
         raise ValidationFailed(errors)
-    locked = Group.objects.select_for_update().get(pk=group.pk)
+    course_lock(course_id=group.course_id)
+    locked = Group.objects.get(pk=group.pk)
+    # Compared here too: SQLite's lower() (the constraint's) knows only Latin letters.
+    taken = (
+        Group.objects.filter(course_id=locked.course_id)
+        .exclude(pk=locked.pk)
+        .exclude(name="")
+        .values_list("name", flat=True)
+    )
+    if name and name.casefold() in {other.casefold() for other in taken}:
+        raise ValidationFailed(
+            {"name": [_("Another group of this course already has this name.")]}
+        )
     locked.name = name
     locked.teacher = teacher
     try:
