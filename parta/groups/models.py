@@ -18,8 +18,13 @@ from parta.common.models import TimeStampedModel
 
 
 class Group(TimeStampedModel):
+    # No index of its own: the indexes below start with the course.
     course = models.ForeignKey(
-        Course, verbose_name=_("course"), on_delete=models.CASCADE, related_name="study_groups"
+        Course,
+        verbose_name=_("course"),
+        on_delete=models.CASCADE,
+        related_name="study_groups",
+        db_index=False,
     )
     # 1, 2, 3... within the course, in the order the groups were made.
     number = models.PositiveIntegerField(_("number"))

@@ -3,16 +3,30 @@
 parta.access calls the placement and the leaving whenever a grant gives a student access
 to a course or takes the last of it away; groups never look at grants themselves.
 
-Locking. Everything that changes who is in a course's groups first locks the course's
-row (``SELECT ... FOR NO KEY UPDATE`` on catalog_course), courses in primary-key order,
-until the caller's transaction ends. Under that lock, reading the groups' seat counts and
-then writing is safe: placements into one course take turns, so no group is filled past
-the course's size and a batch of new groups is made once, by whoever finds every group
-full. Why the course's row and not an advisory lock: it exists for every course (no key
-space to invent), shows in ``pg_locks`` by table, and the same code runs on SQLite in
-tests (one writer at a time there anyway). NO KEY UPDATE rather than FOR UPDATE: rows
-that refer to the course (grants, answers, progress take FOR KEY SHARE on it) never wait
-for a placement. Placements into different courses do not wait for each other.
+Locking, in two levels; every lock lasts until the caller's transaction ends.
+
+- A placement locks the group it takes a seat in: one statement picks the fullest group
+  of the course that still has a seat with ``FOR NO KEY UPDATE`` and, in the same
+  statement, inserts the membership and counts the seat. Concurrent placements wait for
+  that row, and PostgreSQL checks the waiting one's condition (a seat left) again on the
+  row as the first one committed it, moving on to the next group if it is full now. So
+  no group is ever filled past its size, students still fill the fullest group first,
+  and only the group row is held while the rest of the caller's transaction (a webhook's
+  payment, receipt and grant) commits.
+- The course's row (``FOR NO KEY UPDATE`` on catalog_course) is taken when no group has
+  a seat, before looking again and making the next batch of groups, so a batch is made
+  once, by one of the students who found every group full; the others wait for it and
+  take its seats. Leaving and moves take it too, so a batch is never made while a seat
+  is being freed.
+
+Why the course's row and not an advisory lock: the row exists for every course (no key
+space to invent), shows in ``pg_locks`` by table, and the same code runs on SQLite (one
+writer at a time there; its placement does the same in three ORM statements). NO KEY
+UPDATE rather than FOR UPDATE: rows that refer to the course or the group (grants,
+answers, memberships take FOR KEY SHARE) never wait for a placement. Courses are taken
+in primary-key order, and a transaction never waits for a course's row while it holds
+one of that course's group rows (several students placed into one course at once take
+the course's row first), so these locks cannot deadlock with each other.
 """
 
 from __future__ import annotations
@@ -21,8 +35,8 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, F, Max, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -79,45 +93,160 @@ def _count(group_id: int, delta: int) -> None:
 
 
 def _current(student_id: int, course_id: int) -> Membership | None:
-    return (
+    # No ORDER BY: at most one row (the constraint), found by its partial unique index.
+    rows = (
         Membership.objects.filter(student_id=student_id, course_id=course_id, ended_at=None)
         .select_related("group")
-        .first()
+        .order_by()[:1]
     )
+    return next(iter(rows), None)
 
 
-def _batch_create(course: Course) -> Group:
-    """Every group of the course is full: make the next K (numbered on) and return the
-    first."""
-    last = Group.objects.filter(course_id=course.pk).aggregate(n=Max("number"))["n"] or 0
+def _batch_create(course_id: int) -> None:
+    """Every group of the course is full: make the next K, numbered on. The caller holds
+    the course's lock."""
+    last = Group.objects.filter(course_id=course_id).aggregate(n=Max("number"))["n"] or 0
     batch = max(1, int(settings.PARTA_GROUPS_BATCH))
-    groups = Group.objects.bulk_create(
-        Group(course_id=course.pk, number=last + i) for i in range(1, batch + 1)
+    Group.objects.bulk_create(
+        Group(course_id=course_id, number=last + i) for i in range(1, batch + 1)
     )
-    return groups[0]
 
 
-def _place_locked(course: Course, student_id: int, now: datetime) -> Membership:
-    """Place one student; the caller holds the course's lock."""
+def _seat_filter(course_id: int) -> Q:
+    size = Course.objects.filter(pk=course_id).values("max_group_size")[:1]
+    return Q(course_id=course_id, members_count__lt=Subquery(size))
+
+
+# One statement: unless the student is in a group of the course already, lock the
+# fullest group with a seat, insert the membership and count the seat.
+_TAKE_SEAT_SQL = """
+WITH current AS (
+    SELECT m.id FROM {membership} m
+    WHERE m.student_id = %(student)s AND m.course_id = %(course)s AND m.ended_at IS NULL
+), chosen AS (
+    SELECT g.id FROM {group} g
+    WHERE g.course_id = %(course)s
+      AND g.members_count < (SELECT c.max_group_size FROM {course} c WHERE c.id = %(course)s)
+      AND NOT EXISTS (SELECT 1 FROM current)
+    ORDER BY g.members_count DESC, g.number
+    LIMIT 1
+    FOR NO KEY UPDATE OF g
+), placed AS (
+    INSERT INTO {membership}
+        (created_at, updated_at, student_id, group_id, course_id, started_at, end_reason)
+    SELECT %(now)s, %(now)s, %(student)s, chosen.id, %(course)s, %(now)s, '' FROM chosen
+    ON CONFLICT DO NOTHING
+    RETURNING id, group_id
+), counted AS (
+    UPDATE {group} SET members_count = members_count + 1
+    FROM placed WHERE {group}.id = placed.group_id
+    RETURNING {group}.id
+)
+SELECT (SELECT id FROM placed), (SELECT group_id FROM placed),
+       (SELECT id FROM chosen) IS NOT NULL OR EXISTS (SELECT 1 FROM current),
+       (SELECT count(*) FROM counted)
+"""
+
+
+def _take_seat(course_id: int, student_id: int, now: datetime) -> Membership | None:
+    """Take a seat in the fullest group of the course that has one: the new membership,
+    or the student's current one (nothing changed), or None when no group has a seat."""
+    if connection.vendor == "postgresql":
+        sql = _TAKE_SEAT_SQL.format(
+            group=Group._meta.db_table,
+            course=Course._meta.db_table,
+            membership=Membership._meta.db_table,
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, {"course": course_id, "student": student_id, "now": now})
+            placed, group_id, seated, _counted = cursor.fetchone()
+        if placed is None:
+            # Already in a group (or placed by a concurrent call just now), or no seat.
+            return _current(student_id, course_id) if seated else None
+        membership = Membership(
+            pk=placed,
+            student_id=student_id,
+            group_id=group_id,
+            course_id=course_id,
+            started_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        membership._state.adding = False
+        membership._state.db = connection.alias
+        return membership
+    # Elsewhere (SQLite: one writer at a time) the same in a few statements.
+    current = _current(student_id, course_id)
+    if current is not None:
+        return current
     group = (
-        Group.objects.filter(course_id=course.pk, members_count__lt=course.max_group_size)
+        Group.objects.filter(_seat_filter(course_id))
         .order_by("-members_count", "number")
-        .only("id", "course_id", "number", "members_count")
+        .only("id")
         .first()
     )
     if group is None:
-        # Someone already placed must not make a batch of empty groups (a rare replay).
-        current = _current(student_id, course.pk)
-        if current is not None:
-            return current
-        group = _batch_create(course)
+        return None
     membership = Membership(
-        student_id=student_id, group=group, course_id=course.pk, started_at=now
+        student_id=student_id, group_id=group.pk, course_id=course_id, started_at=now
     )
     # Insert first: the one-current-group-per-course constraint makes a replay a no-op.
     if not insert_unless_exists(membership):
-        return _current(student_id, course.pk)
+        return _current(student_id, course_id)
     _count(group.pk, +1)
+    return membership
+
+
+def _seat_or_placed(course_id: int, student_id: int) -> bool:
+    """Whether a group of the course has a seat, or the student is in one already (a
+    plain read: it locks nothing)."""
+    seat = Group.objects.filter(_seat_filter(course_id))
+    placed = Membership.objects.filter(student_id=student_id, course_id=course_id, ended_at=None)
+    return (
+        Course.objects.filter(pk=course_id)
+        .annotate(seat=Exists(seat), placed=Exists(placed))
+        .filter(Q(seat=True) | Q(placed=True))
+        .exists()
+    )
+
+
+# Tries through the course's lock before keeping it to the end (then the seat is certain).
+_TRIES = 3
+
+
+def _place_student(course_id: int, student_id: int, now: datetime, *, locked: bool) -> Membership:
+    """Place one student (``locked``: the caller holds the course's lock)."""
+    for _try in range(_TRIES):
+        if locked:
+            break
+        # Looking for a seat can lock groups that a concurrent placement filled while
+        # this one waited (PostgreSQL keeps the lock on a row that fails its recheck).
+        # When no seat is left, those locks go (rollback to the savepoint) before this
+        # transaction waits for the course's lock, whose holder may be waiting for them.
+        # On success the savepoint is simply left to the commit: no extra round trip
+        # while the seat's row is held.
+        savepoint = transaction.savepoint()
+        membership = _take_seat(course_id, student_id, now)
+        if membership is not None:
+            return membership
+        transaction.savepoint_rollback(savepoint)
+        # Every group is full as far as committed work shows. Wait for the course's
+        # lock: its holder may be making the next batch.
+        savepoint = transaction.savepoint()
+        course_lock(course_id=course_id)
+        if not _seat_or_placed(course_id, student_id):
+            locked = True  # this one makes the batch and keeps the lock to the commit
+            break
+        # Someone made seats meanwhile: let go of the course's lock and take one.
+        transaction.savepoint_rollback(savepoint)
+    else:
+        course_lock(course_id=course_id)
+    membership = _take_seat(course_id, student_id, now)
+    if membership is None:
+        # Under the course's lock no one else makes groups, so this batch is made once;
+        # the lock lasts until the commit, when the new groups become visible to all.
+        _batch_create(course_id)
+        membership = _take_seat(course_id, student_id, now)
     return membership
 
 
@@ -125,13 +254,20 @@ def _place(pairs: set[tuple[int, int]]) -> list[Membership]:
     now = timezone.now()
     placed = []
     for course_id in sorted({course_id for _student, course_id in pairs}):
-        course = course_lock(course_id=course_id)
-        for student_id in sorted(s for s, c in pairs if c == course_id):
-            placed.append(_place_locked(course, student_id, now))
+        students = sorted(s for s, c in pairs if c == course_id)
+        # Several students into one course: the course's lock first, so that this
+        # transaction never waits for it while holding a group row of the course.
+        locked = len(students) > 1
+        if locked:
+            course_lock(course_id=course_id)
+        for student_id in students:
+            placed.append(_place_student(course_id, student_id, now, locked=locked))
     return placed
 
 
-@transaction.atomic
+# No savepoint: access calls these inside its own transaction, which an error here rolls
+# back whole (a savepoint would cost two more round trips while the seat is held).
+@transaction.atomic(savepoint=False)
 def membership_place(*, student: User, course_id: int) -> Membership | None:
     """Put a student who has just gained access to a course in its fullest group that
     still has a seat; when every group is full, make ``PARTA_GROUPS_BATCH`` new ones and
@@ -142,7 +278,7 @@ def membership_place(*, student: User, course_id: int) -> Membership | None:
     return _place({(student.pk, course_id)})[0]
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def memberships_place(*, pairs: Iterable[tuple[int, int]]) -> list[Membership]:
     """``membership_place`` for many (student id, course id) pairs at once (a paid order,
     a plan's courses); courses are locked in primary-key order."""
@@ -191,7 +327,6 @@ def membership_move(
     if override and not may_overfill(by):
         raise PermissionDenied(_("Only staff may move a student into a full group."))
     course = course_lock(course_id=group.course_id)
-    target = Group.objects.get(pk=group.pk)  # its seat count now, under the lock
     current = _current(student.pk, course.pk)
     if current is None:
         raise ValidationFailed(
@@ -201,6 +336,13 @@ def membership_move(
                 ]
             }
         )
+    # Both groups' rows, in primary-key order: their seat counts as they are now.
+    locked = Group.objects.select_for_update(no_key=True).filter(
+        pk__in={current.group_id, group.pk}
+    )
+    target = {g.pk: g for g in locked.order_by("pk")}.get(group.pk)
+    if target is None or target.course_id != course.pk:
+        raise NotFound(_("No such group."))
     if current.group_id == target.pk:
         raise ValidationFailed(
             {"group": [_("%(name)s is already in this group.") % {"name": student.full_name}]}
