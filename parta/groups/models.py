@@ -47,7 +47,11 @@ class Group(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(fields=["course", "number"], name="groups_group_number_once"),
             models.UniqueConstraint(
-                Lower("name"), "course", condition=~Q(name=""), name="groups_group_name_once"
+                Lower("name"),
+                "course",
+                condition=~Q(name=""),
+                name="groups_group_name_once",
+                violation_error_message=_("Another group of this course already has this name."),
             ),
             models.CheckConstraint(
                 condition=Q(number__gte=1), name="groups_group_number_positive"
