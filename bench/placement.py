@@ -1,7 +1,7 @@
 """Study-group placement under concurrency on PostgreSQL.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
-        .venv/bin/python bench/placement.py [--workers 16] [--per-worker 50] [--size 2]
+        .venv/bin/python bench/placement.py [--workers 16] [--per-worker 25] [--size 30]
 
 Creates a fresh database and one course whose groups take ``--size`` students, then
 gives access to new students from ``--workers`` processes at once, each student a grant
@@ -93,10 +93,13 @@ def _phase(ctx, mode: str, course_id: int, users: list[int], workers: int) -> fl
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=16)
-    parser.add_argument("--per-worker", type=int, default=50)
-    parser.add_argument("--size", type=int, default=2, help="students per group")
+    parser.add_argument("--per-worker", type=int, default=25)
+    parser.add_argument(
+        "--size", type=int, default=30, help="students per group (the course default)"
+    )
     parser.add_argument("--batch", type=int, default=3, help="PARTA_GROUPS_BATCH")
-    parser.add_argument("--rounds", type=int, default=3)
+    # Many short phases, alternating: the machine's load drifts, the medians less so.
+    parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
 
     os.environ["DATABASE_URL"] = prepare_database("parta_bench_placement", postgres_only=True)

@@ -18,6 +18,8 @@ from parta.common.models import TimeStampedModel
 
 
 class Group(TimeStampedModel):
+    # A group's row changes with every seat taken: only the indexes placement needs.
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     # No index of its own: the indexes below start with the course.
     course = models.ForeignKey(
         Course,
@@ -37,6 +39,7 @@ class Group(TimeStampedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="taught_groups",
+        db_index=False,  # a partial index below: most groups have no teacher
     )
     members_count = models.PositiveIntegerField(_("students now"), default=0)
 
@@ -62,6 +65,11 @@ class Group(TimeStampedModel):
             models.Index(
                 fields=["course", "-members_count", "number"], name="groups_group_fullest"
             ),
+            models.Index(
+                fields=["teacher"],
+                condition=Q(teacher__isnull=False),
+                name="groups_group_teacher",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -80,6 +88,8 @@ class EndReason(models.TextChoices):
 
 
 class Membership(TimeStampedModel):
+    # Inserted with every placement: only the indexes that reads and cascades need.
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     student = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("student"),
@@ -91,7 +101,11 @@ class Membership(TimeStampedModel):
     )
     # The group's course, kept here so "one current group per course" is a constraint.
     course = models.ForeignKey(
-        Course, verbose_name=_("course"), on_delete=models.CASCADE, related_name="+"
+        Course,
+        verbose_name=_("course"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # the constraint's index starts with the student
     )
     started_at = models.DateTimeField(_("joined at"))
     ended_at = models.DateTimeField(_("left at"), null=True, blank=True)
@@ -106,6 +120,7 @@ class Membership(TimeStampedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # a partial index below: most students were placed automatically
     )
 
     class Meta:
@@ -133,6 +148,11 @@ class Membership(TimeStampedModel):
                 fields=["group", "started_at"],
                 condition=Q(ended_at__isnull=True),
                 name="groups_membership_current",
+            ),
+            models.Index(
+                fields=["placed_by"],
+                condition=Q(placed_by__isnull=False),
+                name="groups_membership_placed_by",
             ),
         ]
 
