@@ -36,7 +36,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, Max, Q, Subquery
+from django.db.models import F, Max, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -197,28 +197,9 @@ def _take_seat(course_id: int, student_id: int, now: datetime) -> Membership | N
     return membership
 
 
-def _seat_or_placed(course_id: int, student_id: int) -> bool:
-    """Whether a group of the course has a seat, or the student is in one already (a
-    plain read: it locks nothing)."""
-    seat = Group.objects.filter(_seat_filter(course_id))
-    placed = Membership.objects.filter(student_id=student_id, course_id=course_id, ended_at=None)
-    return (
-        Course.objects.filter(pk=course_id)
-        .annotate(seat=Exists(seat), placed=Exists(placed))
-        .filter(Q(seat=True) | Q(placed=True))
-        .exists()
-    )
-
-
-# Tries through the course's lock before keeping it to the end (then the seat is certain).
-_TRIES = 3
-
-
 def _place_student(course_id: int, student_id: int, now: datetime, *, locked: bool) -> Membership:
     """Place one student (``locked``: the caller holds the course's lock)."""
-    for _try in range(_TRIES):
-        if locked:
-            break
+    if not locked:
         # Looking for a seat can lock groups that a concurrent placement filled while
         # this one waited (PostgreSQL keeps the lock on a row that fails its recheck).
         # When no seat is left, those locks go (rollback to the savepoint) before this
@@ -230,16 +211,10 @@ def _place_student(course_id: int, student_id: int, now: datetime, *, locked: bo
         if membership is not None:
             return membership
         transaction.savepoint_rollback(savepoint)
-        # Every group is full as far as committed work shows. Wait for the course's
-        # lock: its holder may be making the next batch.
-        savepoint = transaction.savepoint()
-        course_lock(course_id=course_id)
-        if not _seat_or_placed(course_id, student_id):
-            locked = True  # this one makes the batch and keeps the lock to the commit
-            break
-        # Someone made seats meanwhile: let go of the course's lock and take one.
-        transaction.savepoint_rollback(savepoint)
-    else:
+        # Every group is full as far as committed work shows: wait for the course's
+        # lock (its holder may be making the next batch), then look again. Keeping the
+        # lock to the commit costs nothing here: the students arriving now all want
+        # the same fullest group's row anyway.
         course_lock(course_id=course_id)
     membership = _take_seat(course_id, student_id, now)
     if membership is None:
