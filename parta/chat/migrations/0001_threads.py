@@ -7,396 +7,149 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("catalog", "0002_verbose_names"),
+        ('catalog', '0002_verbose_names'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="SavedReply",
+            name='SavedReply',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("title", models.CharField(max_length=120, verbose_name="title")),
-                ("text", models.TextField(max_length=4000, verbose_name="text")),
-                ("position", models.PositiveIntegerField(default=0, verbose_name="position")),
-                (
-                    "created_at",
-                    models.DateTimeField(
-                        default=django.utils.timezone.now, verbose_name="created at"
-                    ),
-                ),
-                (
-                    "author",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="author",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('title', models.CharField(max_length=120, verbose_name='title')),
+                ('text', models.TextField(max_length=4000, verbose_name='text')),
+                ('position', models.PositiveIntegerField(default=0, verbose_name='position')),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at')),
+                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='author')),
             ],
             options={
-                "verbose_name": "saved reply",
-                "verbose_name_plural": "saved replies",
-                "ordering": ["position", "title", "id"],
+                'verbose_name': 'saved reply',
+                'verbose_name_plural': 'saved replies',
+                'ordering': ['position', 'title', 'id'],
             },
         ),
         migrations.CreateModel(
-            name="Thread",
+            name='Thread',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[("task", "About a task"), ("support", "Support")],
-                        max_length=16,
-                        verbose_name="kind",
-                    ),
-                ),
-                ("subject", models.CharField(max_length=200, verbose_name="subject")),
-                (
-                    "state",
-                    models.CharField(
-                        choices=[
-                            ("awaiting_moderator", "Awaiting a moderator"),
-                            ("awaiting_student", "Awaiting the student"),
-                            ("closed", "Closed"),
-                        ],
-                        default="awaiting_moderator",
-                        max_length=24,
-                        verbose_name="state",
-                    ),
-                ),
-                (
-                    "created_at",
-                    models.DateTimeField(
-                        default=django.utils.timezone.now, verbose_name="created at"
-                    ),
-                ),
-                (
-                    "waiting_since",
-                    models.DateTimeField(blank=True, null=True, verbose_name="waiting since"),
-                ),
-                (
-                    "last_message_at",
-                    models.DateTimeField(blank=True, null=True, verbose_name="last message at"),
-                ),
-                (
-                    "last_student_message_at",
-                    models.DateTimeField(
-                        blank=True, null=True, verbose_name="last student message at"
-                    ),
-                ),
-                (
-                    "last_staff_message_at",
-                    models.DateTimeField(
-                        blank=True, null=True, verbose_name="last moderator message at"
-                    ),
-                ),
-                (
-                    "closed_at",
-                    models.DateTimeField(blank=True, null=True, verbose_name="closed at"),
-                ),
-                (
-                    "solved_at",
-                    models.DateTimeField(blank=True, null=True, verbose_name="solved at"),
-                ),
-                (
-                    "assignee",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="assigned_chat_threads",
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="assigned moderator",
-                    ),
-                ),
-                (
-                    "course",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="chat_threads",
-                        to="catalog.course",
-                        verbose_name="course",
-                    ),
-                ),
-                (
-                    "student",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="chat_threads",
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="student",
-                    ),
-                ),
-                (
-                    "task",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="chat_threads",
-                        to="catalog.task",
-                        verbose_name="task",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('task', 'About a task'), ('support', 'Support')], max_length=16, verbose_name='kind')),
+                ('subject', models.CharField(max_length=200, verbose_name='subject')),
+                ('state', models.CharField(choices=[('awaiting_moderator', 'Awaiting a moderator'), ('awaiting_student', 'Awaiting the student'), ('closed', 'Closed')], default='awaiting_moderator', max_length=24, verbose_name='state')),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at')),
+                ('waiting_since', models.DateTimeField(blank=True, null=True, verbose_name='waiting since')),
+                ('last_message_at', models.DateTimeField(blank=True, null=True, verbose_name='last message at')),
+                ('last_student_message_at', models.DateTimeField(blank=True, null=True, verbose_name='last student message at')),
+                ('last_staff_message_at', models.DateTimeField(blank=True, null=True, verbose_name='last moderator message at')),
+                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='closed at')),
+                ('solved_at', models.DateTimeField(blank=True, null=True, verbose_name='solved at')),
+                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='assigned_chat_threads', to=settings.AUTH_USER_MODEL, verbose_name='assigned moderator')),
+                ('course', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='chat_threads', to='catalog.course', verbose_name='course')),
+                ('student', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='chat_threads', to=settings.AUTH_USER_MODEL, verbose_name='student')),
+                ('task', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='chat_threads', to='catalog.task', verbose_name='task')),
             ],
             options={
-                "verbose_name": "thread",
-                "verbose_name_plural": "threads",
+                'verbose_name': 'thread',
+                'verbose_name_plural': 'threads',
             },
         ),
         migrations.CreateModel(
-            name="ChatMessage",
+            name='ChatMessage',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("from_staff", models.BooleanField(default=False, verbose_name="from the school")),
-                ("text", models.TextField(blank=True, max_length=4000, verbose_name="text")),
-                (
-                    "attachment",
-                    models.FileField(
-                        blank=True,
-                        max_length=300,
-                        upload_to="chat/%Y/%m/",
-                        verbose_name="attachment",
-                    ),
-                ),
-                (
-                    "attachment_name",
-                    models.CharField(blank=True, max_length=200, verbose_name="attachment's name"),
-                ),
-                (
-                    "source",
-                    models.CharField(
-                        choices=[
-                            ("site", "The site"),
-                            ("api", "The API"),
-                            ("telegram", "Telegram"),
-                            ("system", "Parta"),
-                        ],
-                        default="site",
-                        max_length=16,
-                        verbose_name="written on",
-                    ),
-                ),
-                (
-                    "client_key",
-                    models.CharField(
-                        blank=True,
-                        editable=False,
-                        max_length=64,
-                        null=True,
-                        verbose_name="client key",
-                    ),
-                ),
-                (
-                    "created_at",
-                    models.DateTimeField(
-                        default=django.utils.timezone.now, verbose_name="written at"
-                    ),
-                ),
-                (
-                    "author",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="chat_messages",
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="author",
-                    ),
-                ),
-                (
-                    "thread",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="messages",
-                        to="chat.thread",
-                        verbose_name="thread",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('from_staff', models.BooleanField(default=False, verbose_name='from the school')),
+                ('text', models.TextField(blank=True, max_length=4000, verbose_name='text')),
+                ('attachment', models.FileField(blank=True, max_length=300, upload_to='chat/%Y/%m/', verbose_name='attachment')),
+                ('attachment_name', models.CharField(blank=True, max_length=200, verbose_name="attachment's name")),
+                ('source', models.CharField(choices=[('site', 'The site'), ('api', 'The API'), ('telegram', 'Telegram'), ('system', 'Parta')], default='site', max_length=16, verbose_name='written on')),
+                ('client_key', models.CharField(blank=True, editable=False, max_length=64, null=True, verbose_name='client key')),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='written at')),
+                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='chat_messages', to=settings.AUTH_USER_MODEL, verbose_name='author')),
+                ('thread', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='chat.thread', verbose_name='thread')),
             ],
             options={
-                "verbose_name": "message",
-                "verbose_name_plural": "messages",
-                "ordering": ["created_at", "id"],
+                'verbose_name': 'message',
+                'verbose_name_plural': 'messages',
+                'ordering': ['created_at', 'id'],
             },
         ),
         migrations.CreateModel(
-            name="ThreadNote",
+            name='ThreadNote',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("text", models.TextField(max_length=4000, verbose_name="text")),
-                (
-                    "created_at",
-                    models.DateTimeField(
-                        default=django.utils.timezone.now, verbose_name="written at"
-                    ),
-                ),
-                (
-                    "author",
-                    models.ForeignKey(
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="author",
-                    ),
-                ),
-                (
-                    "thread",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="notes",
-                        to="chat.thread",
-                        verbose_name="thread",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('text', models.TextField(max_length=4000, verbose_name='text')),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='written at')),
+                ('author', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='author')),
+                ('thread', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notes', to='chat.thread', verbose_name='thread')),
             ],
             options={
-                "verbose_name": "private note",
-                "verbose_name_plural": "private notes",
-                "ordering": ["created_at", "id"],
+                'verbose_name': 'private note',
+                'verbose_name_plural': 'private notes',
+                'ordering': ['created_at', 'id'],
             },
         ),
         migrations.CreateModel(
-            name="ThreadSeen",
+            name='ThreadSeen',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("seen_at", models.DateTimeField(verbose_name="seen at")),
-                (
-                    "thread",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="seen_marks",
-                        to="chat.thread",
-                        verbose_name="thread",
-                    ),
-                ),
-                (
-                    "user",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="user",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('seen_at', models.DateTimeField(verbose_name='seen at')),
+                ('thread', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='seen_marks', to='chat.thread', verbose_name='thread')),
+                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user')),
             ],
             options={
-                "verbose_name": "last seen mark",
-                "verbose_name_plural": "last seen marks",
+                'verbose_name': 'last seen mark',
+                'verbose_name_plural': 'last seen marks',
             },
         ),
         migrations.AddIndex(
-            model_name="thread",
-            index=models.Index(fields=["state", "waiting_since"], name="chat_inbox_waiting"),
+            model_name='thread',
+            index=models.Index(fields=['state', 'waiting_since'], name='chat_inbox_waiting'),
         ),
         migrations.AddIndex(
-            model_name="thread",
-            index=models.Index(fields=["assignee", "state"], name="chat_inbox_assignee"),
+            model_name='thread',
+            index=models.Index(fields=['assignee', 'state'], name='chat_inbox_assignee'),
         ),
         migrations.AddIndex(
-            model_name="thread",
-            index=models.Index(
-                fields=["student", "-last_message_at"], name="chat_student_threads"
-            ),
+            model_name='thread',
+            index=models.Index(fields=['student', '-last_message_at'], name='chat_student_threads'),
         ),
         migrations.AddConstraint(
-            model_name="thread",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("kind", "task"), ("task__isnull", False)),
-                fields=("student", "task"),
-                name="chat_one_task_thread_per_student",
-            ),
+            model_name='thread',
+            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'task'), ('task__isnull', False)), fields=('student', 'task'), name='chat_one_task_thread_per_student'),
         ),
         migrations.AddConstraint(
-            model_name="thread",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("kind", "task"), ("task__isnull", True), _connector="OR"),
-                name="chat_support_thread_has_no_task",
-            ),
+            model_name='thread',
+            constraint=models.CheckConstraint(condition=models.Q(('kind', 'task'), ('task__isnull', True), _connector='OR'), name='chat_support_thread_has_no_task'),
         ),
         migrations.AddConstraint(
-            model_name="thread",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("kind__in", ["task", "support"])),
-                name="chat_thread_kind_known",
-            ),
+            model_name='thread',
+            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['task', 'support'])), name='chat_thread_kind_known'),
         ),
         migrations.AddConstraint(
-            model_name="thread",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    ("state__in", ["awaiting_moderator", "awaiting_student", "closed"])
-                ),
-                name="chat_thread_state_known",
-            ),
+            model_name='thread',
+            constraint=models.CheckConstraint(condition=models.Q(('state__in', ['awaiting_moderator', 'awaiting_student', 'closed'])), name='chat_thread_state_known'),
         ),
         migrations.AddIndex(
-            model_name="chatmessage",
-            index=models.Index(fields=["thread", "id"], name="chat_message_thread_id"),
+            model_name='chatmessage',
+            index=models.Index(fields=['thread', 'id'], name='chat_message_thread_id'),
         ),
         migrations.AddConstraint(
-            model_name="chatmessage",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("client_key__isnull", False)),
-                fields=("thread", "author", "client_key"),
-                name="chat_message_client_key_once",
-            ),
+            model_name='chatmessage',
+            constraint=models.UniqueConstraint(condition=models.Q(('client_key__isnull', False)), fields=('thread', 'author', 'client_key'), name='chat_message_client_key_once'),
         ),
         migrations.AddConstraint(
-            model_name="chatmessage",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    models.Q(("text", ""), _negated=True),
-                    models.Q(("attachment", ""), _negated=True),
-                    _connector="OR",
-                ),
-                name="chat_message_not_empty",
-            ),
+            model_name='chatmessage',
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('text', ''), _negated=True), models.Q(('attachment', ''), _negated=True), _connector='OR'), name='chat_message_not_empty'),
         ),
         migrations.AddIndex(
-            model_name="threadseen",
-            index=models.Index(fields=["user", "thread"], name="chat_seen_user"),
+            model_name='threadseen',
+            index=models.Index(fields=['user', 'thread'], name='chat_seen_user'),
         ),
         migrations.AddConstraint(
-            model_name="threadseen",
-            constraint=models.UniqueConstraint(
-                fields=("thread", "user"), name="chat_seen_once_per_user"
-            ),
+            model_name='threadseen',
+            constraint=models.UniqueConstraint(fields=('thread', 'user'), name='chat_seen_once_per_user'),
         ),
     ]
