@@ -77,12 +77,13 @@ def may_overfill(user) -> bool:
 def course_lock(*, course_id: int) -> Course:
     """Lock the course's row until the current transaction ends (see the module's
     docstring) and return its id and group size."""
-    course = (
+    rows = (
         Course.objects.select_for_update(no_key=True)
         .only("id", "max_group_size")
         .filter(pk=course_id)
-        .first()
+        .order_by()[:1]
     )
+    course = next(iter(rows), None)
     if course is None:
         raise NotFound(_("No such course."))
     return course
