@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("parta.bot.api_urls")),
     path("", include("parta.chat.api_urls")),
     path("", include("parta.chat.inbox_api_urls")),
+    path("", include("parta.groups.api_urls")),
 ]
 
 urlpatterns = [
@@ -30,6 +31,7 @@ urlpatterns = [
     path("telegram/", include("parta.bot.urls")),
     path("", include("parta.accounts.urls")),
     path("", include("parta.catalog.urls")),
+    path("", include("parta.groups.urls")),
     path("", include("parta.learning.urls")),
     path("", include("parta.billing.urls")),
     path("", include("parta.news.urls")),

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "parta.accounts",
     "parta.notifications",
     "parta.catalog",
+    "parta.groups",
     "parta.access",
     "parta.learning",
     "parta.billing",
@@ -151,6 +152,7 @@ from config.settings.cache import *  # noqa: E402
 from config.settings.celery import *  # noqa: E402
 from config.settings.channels import *  # noqa: E402
 from config.settings.email import *  # noqa: E402
+from config.settings.groups import *  # noqa: E402
 from config.settings.parta import *  # noqa: E402
 from config.settings.payments import *  # noqa: E402
 from config.settings.security import *  # noqa: E402

@@ -1,9 +1,14 @@
 from django import forms
 from django.contrib import admin
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from parta.access.models import AccessGrant
-from parta.access.services import access_grant_create, access_grant_update
+from parta.access.services import (
+    access_grant_create,
+    access_grant_deactivate,
+    access_grant_update,
+)
 from parta.common.errors import ValidationFailed
 
 
@@ -65,7 +70,12 @@ class AccessGrantAdmin(admin.ModelAdmin):
         obj.refresh_from_db()
 
     def delete_model(self, request, obj):
-        from parta.access.services import access_grant_deactivate
-
         access_grant_deactivate(grant=obj)
         super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        # "Delete selected" too: each grant is switched off first (the cache, the group).
+        with transaction.atomic():
+            for grant in queryset.order_by("course_id", "pk"):
+                access_grant_deactivate(grant=grant)
+            super().delete_queryset(request, queryset)

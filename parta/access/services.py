@@ -1,4 +1,8 @@
-"""Writes for access grants. Every change invalidates the cached decisions on commit."""
+"""Writes for access grants. Every change invalidates the cached decisions on commit and
+keeps the student's study group in step (parta.groups): a grant that gives access places
+the student in a group, and losing the last live grant for a course ends their
+membership and frees the seat. Every grant is created or changed here, so this is the
+one place that calls the groups."""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,6 +19,8 @@ from parta.access.models import AccessFreeze, AccessGrant, GrantSource
 from parta.accounts.models import User
 from parta.catalog.models import Course
 from parta.common.errors import ValidationFailed
+from parta.groups.models import EndReason
+from parta.groups.services import course_lock, membership_end, membership_place, memberships_place
 
 
 def access_cache_invalidate(*, user_id: int) -> None:
@@ -21,6 +28,27 @@ def access_cache_invalidate(*, user_id: int) -> None:
     transaction.on_commit(lambda: access_cache.bump(user_id))
 
 
+def _live(grants, now: datetime):
+    """Grants that give access now or later: active and not ended."""
+    return grants.filter(is_active=True).filter(
+        Q(available_until__isnull=True) | Q(available_until__gt=now)
+    )
+
+
+def _groups_follow(*, user_id: int, course_id: int, reason: EndReason) -> None:
+    """After a grant of (user, course) changed: placed while a live grant is left, else
+    out of the course's group with ``reason``. The course's lock is taken before the
+    grants are read, so a grant another transaction adds meanwhile is either seen here
+    or places the student itself once this one commits."""
+    course_lock(course_id=course_id)
+    now = timezone.now()
+    if _live(AccessGrant.objects.filter(user_id=user_id, course_id=course_id), now).exists():
+        memberships_place(pairs=[(user_id, course_id)])
+    else:
+        membership_end(student_id=user_id, course_id=course_id, reason=reason, locked=True)
+
+
+@transaction.atomic
 def access_grant_create(
     *,
     user: User,
@@ -33,10 +61,9 @@ def access_grant_create(
     reference: str = "",
     freeze_limit_days: int = 0,
 ) -> AccessGrant:
-    """Create a grant. With a ``reference`` (what paid for it, e.g. "order-line:42") the
-    call is idempotent: a second call returns the grant the first one made. One INSERT
-    (atomic by itself), so no transaction of its own is needed; callers that create
-    several grants wrap them in theirs."""
+    """Create a grant and place the student in a study group of the course (when the
+    grant has not ended). With a ``reference`` (what paid for it, e.g. "order-line:42")
+    the call is idempotent: a second call returns the grant the first one made."""
     starts_at = starts_at or timezone.now()
     if available_until is not None and available_until <= starts_at:
         raise ValidationFailed(
@@ -63,16 +90,26 @@ def access_grant_create(
     else:
         grant.save()
     access_cache_invalidate(user_id=user.id)
+    if grant.is_active and (
+        grant.available_until is None or grant.available_until > timezone.now()
+    ):
+        membership_place(student=user, course_id=course.id)
     return grant
 
 
 @transaction.atomic
-def access_grant_deactivate(*, grant: AccessGrant) -> AccessGrant:
+def access_grant_deactivate(
+    *, grant: AccessGrant, reason: EndReason = EndReason.REVOKED
+) -> AccessGrant:
+    """Switch a grant off for good (a refund, an expiry, staff). When it was the
+    student's last live grant for the course, their group membership ends with
+    ``reason`` and the seat is freed."""
     grant = AccessGrant.objects.select_for_update().get(pk=grant.pk)
     if grant.is_active:
         grant.is_active = False
         grant.save(update_fields=["is_active", "updated_at"])
     access_cache_invalidate(user_id=grant.user_id)
+    _groups_follow(user_id=grant.user_id, course_id=grant.course_id, reason=reason)
     return grant
 
 
@@ -97,6 +134,12 @@ def access_grant_update(
     grant.note = note
     grant.save(update_fields=["starts_at", "available_until", "is_active", "note", "updated_at"])
     access_cache_invalidate(user_id=grant.user_id)
+    ended = is_active and available_until is not None and available_until <= timezone.now()
+    _groups_follow(
+        user_id=grant.user_id,
+        course_id=grant.course_id,
+        reason=EndReason.EXPIRED if ended else EndReason.REVOKED,
+    )
     return grant
 
 
@@ -179,10 +222,13 @@ class GrantSpec:
     frozen_days: int = 0
 
 
+@transaction.atomic
 def access_grants_create_many(specs: list[GrantSpec]) -> None:
     """Create several paid-for grants in one statement; a reference that exists already
     is skipped (ON CONFLICT DO NOTHING), so a replay creates nothing. For payments,
-    whose grants are built by Parta itself (no validation needed beyond the model's)."""
+    whose grants are built by Parta itself (no validation needed beyond the model's).
+    The students are then placed in study groups: those whose grant under one of these
+    references is live (a replay of a refunded purchase places nobody)."""
     if not specs:
         return
     AccessGrant.objects.bulk_create(
@@ -204,3 +250,8 @@ def access_grants_create_many(specs: list[GrantSpec]) -> None:
     )
     for user_id in {spec.user_id for spec in specs}:
         access_cache_invalidate(user_id=user_id)
+    live = _live(
+        AccessGrant.objects.filter(reference__in=[spec.reference for spec in specs]),
+        timezone.now(),
+    )
+    memberships_place(pairs=set(live.values_list("user_id", "course_id")))

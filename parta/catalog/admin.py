@@ -24,6 +24,7 @@ class CourseAdminForm(forms.ModelForm):
             "price_currency",
             "is_published",
             "position",
+            "max_group_size",
         )
 
     def clean_cover(self):

@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -47,11 +47,23 @@ class Course(TimeStampedModel):
     )
     is_published = models.BooleanField(_("published"), default=False)
     position = models.PositiveIntegerField(_("position"), default=0)
+    # Students per study group (parta.groups): placement never fills a group past it.
+    max_group_size = models.PositiveIntegerField(
+        _("students per group"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(1000)],
+        help_text=_("New students join the fullest group that still has a seat."),
+    )
 
     class Meta:
         verbose_name = _("course")
         verbose_name_plural = _("courses")
         ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_group_size__gte=1), name="catalog_course_group_size_positive"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title

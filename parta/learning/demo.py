@@ -9,7 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from parta.access.models import AccessGrant, GrantSource
+from parta.access.services import access_grant_create
 from parta.accounts.demo import DemoPeople
+from parta.accounts.models import User
+from parta.accounts.services import user_create
 from parta.catalog.models import (
     AnswerKind,
     Author,
@@ -289,6 +292,8 @@ def seed_courses(people: DemoPeople) -> DemoCourses:
             "price_currency": "RUB",
             "is_published": True,
             "position": 1,
+            # Small groups, so the demo shows several of them filling up.
+            "max_group_size": 2,
         },
     )
     if created:
@@ -309,13 +314,34 @@ def seed_courses(people: DemoPeople) -> DemoCourses:
     if created:
         advanced.authors.add(author)
         _fill_advanced_course(advanced)
-    if not AccessGrant.objects.filter(user=people.student, course=base).exists():
-        AccessGrant.objects.create(
-            user=people.student,
-            course=base,
-            source=GrantSource.MANUAL,
-            starts_at=timezone.now() - timedelta(days=30),
-            note="demo",
-        )
+    # Through the access service, so each student is placed in a study group too.
+    for student in (people.student, *_classmates()):
+        if not AccessGrant.objects.filter(user=student, course=base).exists():
+            access_grant_create(
+                user=student,
+                course=base,
+                source=GrantSource.MANUAL,
+                starts_at=timezone.now() - timedelta(days=30),
+                note="demo",
+            )
     _history(people.student, base)
     return DemoCourses(base=base, advanced=advanced)
+
+
+CLASSMATES = [
+    ("boris@parta.local", "Борис Петров"),
+    ("vera@parta.local", "Вера Соколова"),
+    ("gleb@parta.local", "Глеб Морозов"),
+    ("dina@parta.local", "Дина Волкова"),
+]
+
+
+def _classmates() -> list[User]:
+    """A few more students of the base course, so its groups of two fill up."""
+    people = []
+    for email, name in CLASSMATES:
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = user_create(email=email, full_name=name, email_verified=True)
+        people.append(user)
+    return people

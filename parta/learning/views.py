@@ -19,6 +19,7 @@ from parta.catalog.models import Course, Lesson, Task, Test
 from parta.common.errors import ApplicationError, PermissionDenied
 from parta.common.files import signed_file_url
 from parta.common.pages import error_page
+from parta.groups.selectors import course_fill, membership_current
 from parta.learning import hooks, selectors
 from parta.learning.embeds import video_embed
 from parta.learning.models import TaskProgress
@@ -105,7 +106,12 @@ def course_page(request, slug: str):
             task.points_label = points[task.points]
         for test in topic.tests:
             test.url = test_url(test.pk)
-    return render(request, "learning/course.html", {"view": view, "course": course})
+    my_group = None
+    if view.access.allowed and not view.access.staff:
+        my_group = membership_current(student=request.user, course=course)
+    return render(
+        request, "learning/course.html", {"view": view, "course": course, "my_group": my_group}
+    )
 
 
 @require_GET
@@ -391,6 +397,7 @@ def course_figures(request, slug: str):
     context = {
         "course": course,
         "figures": figures,
+        "groups": course_fill(course=course),
         "min_students": selectors.HARD_TASK_MIN_STUDENTS,
     }
     return render(request, "learning/course_figures.html", context)

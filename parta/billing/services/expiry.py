@@ -16,6 +16,7 @@ from parta.access.models import AccessGrant
 from parta.access.services import access_grant_deactivate
 from parta.billing.models import Order, OrderStatus
 from parta.billing.services.fulfilment import order_ended_unpaid
+from parta.groups.models import EndReason
 from parta.notifications.services import notify
 
 BATCH = 500
@@ -61,7 +62,7 @@ def grants_expire(*, now=None) -> int:
                     or grant.available_until > now
                 ):
                     continue
-                access_grant_deactivate(grant=grant)
+                access_grant_deactivate(grant=grant, reason=EndReason.EXPIRED)
                 _tell_student(grant)
                 count += 1
 

@@ -147,8 +147,10 @@ def _complete(order: Order, *, payment: Payment | None) -> None:
                 ),
             ],
         )
-    _grant_lines(order, now)
     receipt_notify(order=order)
+    # Last: the grants place the student in a study group, which holds the course's lock
+    # until this transaction commits.
+    _grant_lines(order, now)
 
 
 # No savepoint of its own: its caller (the webhook) rolls back to its own on an error.

@@ -50,6 +50,7 @@ from parta.billing.totals import prorated_refund, round_half_up
 from parta.common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from parta.common.money import Money
 from parta.common.time import school_day
+from parta.groups.models import EndReason
 
 _LINE_REFERENCE = re.compile(r"^order-line:(\d+)(?::course:\d+)?$")
 DAY = timedelta(days=1)
@@ -311,8 +312,10 @@ def _succeed(refund: Refund, provider_refund_id: str = "") -> Refund:
             refunded_amount=F("refunded_amount") + refund.amount
         )
     if refund.order_line_id:
-        for grant in _line_grants(refund.order_line):
-            access_grant_deactivate(grant=grant)
+        # Courses in primary-key order: ending the memberships locks each course in turn,
+        # in the same order as placement does.
+        for grant in _line_grants(refund.order_line).order_by("course_id", "pk"):
+            access_grant_deactivate(grant=grant, reason=EndReason.REFUNDED)
     refund_done_notify(refund=refund)
     return refund
 

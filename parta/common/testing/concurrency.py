@@ -35,3 +35,42 @@ def run_together(
     for thread in threads:
         thread.join(timeout=timeout)
     return results, errors
+
+
+def run_pooled(
+    count: int, work: Callable[[int], object], *, workers: int = 16, timeout: float = 60
+) -> tuple[list, list]:
+    """Call ``work(i)`` for i in range(count) from ``workers`` threads that start at the
+    same moment and take the next i as they go: many concurrent calls with only
+    ``workers`` database connections (PostgreSQL's limit is shared by everyone)."""
+    barrier = threading.Barrier(workers)
+    numbers = iter(range(count))
+    results: list = []
+    errors: list = []
+    lock = threading.Lock()
+
+    def runner() -> None:
+        try:
+            barrier.wait(timeout=timeout)
+            while True:
+                with lock:
+                    i = next(numbers, None)
+                if i is None:
+                    return
+                try:
+                    value = work(i)
+                except Exception as exc:
+                    with lock:
+                        errors.append(exc)
+                else:
+                    with lock:
+                        results.append(value)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=runner) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    return results, errors

@@ -4,6 +4,7 @@ from parta.accounts.demo import DEMO_PASSWORD, seed_people
 from parta.billing.demo import seed_shop
 from parta.chat.demo import seed_chat
 from parta.faq.demo import seed_faq
+from parta.groups.demo import seed_groups
 from parta.learning.demo import seed_courses
 from parta.news.demo import seed_news
 from parta.notifications.demo import seed_bell
@@ -16,6 +17,7 @@ class Command(BaseCommand):
         people = seed_people()
         courses = seed_courses(people)
         shop = seed_shop(courses=[courses.base, courses.advanced])
+        groups = seed_groups(course=courses.base, teacher=people.moderator, by=people.staff)
         seed_news(author=people.moderator, course=courses.base)
         seed_faq()
         seed_bell(student=people.student, course=courses.base)
@@ -32,6 +34,11 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Courses: {courses.base.title} (the demo student has access), "
             f"{courses.advanced.title}"
+        )
+        self.stdout.write(
+            f"Study groups of {courses.base.title}: {len(groups)} groups of "
+            f"{courses.base.max_group_size} seats each "
+            f"(/workspace/courses/{courses.base.pk}/groups/)"
         )
         self.stdout.write(
             f"Shop: /item/{shop.course_items[1].pk}/ (a course), /item/{shop.plan_item.pk}/ "

@@ -1,0 +1,71 @@
+"""Forms of the groups pages: they parse input; the services decide."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from parta.groups.selectors import GroupFill
+from parta.groups.services import GROUP_NAME_MAX, GROUP_SIZE_MAX
+
+
+class GroupSizeForm(forms.Form):
+    max_group_size = forms.IntegerField(
+        label=_("Students per group"),
+        min_value=1,
+        max_value=GROUP_SIZE_MAX,
+        help_text=_("New students join the fullest group that still has a seat."),
+    )
+
+
+class GroupForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=GROUP_NAME_MAX,
+        required=False,
+        help_text=_("Leave empty to call the group by its number."),
+    )
+    teacher = forms.ModelChoiceField(
+        label=_("Teacher"), queryset=None, required=False, empty_label=_("— no teacher —")
+    )
+
+    def __init__(self, *args, teachers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["teacher"].queryset = teachers
+
+
+class MoveForm(forms.Form):
+    """Move one of this group's students into another group of the course. Choices come
+    from lists the page has already read (no queries of their own)."""
+
+    student = forms.TypedChoiceField(label=_("Student"), coerce=int)
+    target = forms.TypedChoiceField(label=_("Into group"), coerce=int)
+    override = forms.BooleanField(
+        label=_("Move even if that group is full (over its limit)"), required=False
+    )
+
+    def __init__(self, *args, members, targets: list[GroupFill], staff: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.members = {m.student_id: m.student for m in members}
+        self.targets = {fill.group.pk: fill.group for fill in targets}
+        self.fields["student"].choices = [(m.student_id, m.student.full_name) for m in members]
+        self.fields["target"].choices = [(fill.group.pk, _target_label(fill)) for fill in targets]
+        if not staff:
+            del self.fields["override"]
+
+    def clean(self):
+        data = super().clean()
+        if "student" in data:
+            data["student"] = self.members[data["student"]]
+        if "target" in data:
+            data["target"] = self.targets[data["target"]]
+        return data
+
+
+def _target_label(fill: GroupFill) -> str:
+    label = _("%(group)s — %(members)d of %(size)d") % {
+        "group": fill.group.display_name,
+        "members": fill.members,
+        "size": fill.size,
+    }
+    return _("%(label)s (full)") % {"label": label} if fill.is_full else label
