@@ -69,7 +69,10 @@ def outbox_worker() -> None:
     django.setup()
     import signal
 
+    from django.utils import timezone
+
     from parta.notifications import delivery
+    from parta.notifications.models import Message
 
     # A graceful stop, as Celery's warm shutdown does it: finish the message being sent.
     signal.signal(signal.SIGTERM, lambda *_: delivery.deliver_stop())
@@ -79,8 +82,17 @@ def outbox_worker() -> None:
     while True:
         run = delivery.deliver_due(budget_seconds=600)
         total += run.total
-        if not run.more_due or delivery._stopping.is_set():
+        if delivery._stopping.is_set():
             break
+        if not run.more_due:
+            # Rows put back after a 429 wait for their retry time: the broadcast is done
+            # only when none is left (a production worker's next beat run sends them).
+            waiting = Message.objects.filter(status="queued").order_by("next_attempt_at").first()
+            if waiting is None:
+                break
+            time.sleep(
+                min(1.0, max(0.0, (waiting.next_attempt_at - timezone.now()).total_seconds()))
+            )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"total": total, "start": started, "end": time.time(), "peak_rss_mb": peak}))
 
