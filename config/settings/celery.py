@@ -80,5 +80,8 @@ PARTA_NOTIFY_THREADS = env.int(
     "PARTA_NOTIFY_THREADS",
     default=4 if env.str("DATABASE_URL", default="").startswith(("postgres", "pgsql")) else 1,
 )
+# A send told to wait at most this long (Telegram's 429 retry_after) waits and tries again
+# at once, up to three times, instead of going back to the queue.
+PARTA_NOTIFY_INLINE_RETRY_SECONDS = env.float("PARTA_NOTIFY_INLINE_RETRY_SECONDS", default=5.0)
 # One run of ``deliver_due`` stops claiming after this long and queues its successor.
 PARTA_NOTIFY_TASK_SECONDS = env.float("PARTA_NOTIFY_TASK_SECONDS", default=50.0)

@@ -99,6 +99,41 @@ def test_retry_after_from_the_peer_is_kept():
     assert 41 <= wait <= 43
 
 
+def test_a_short_retry_after_is_waited_out_in_the_same_claim(settings):
+    settings.PARTA_NOTIFY_INLINE_RETRY_SECONDS = 1
+    answers = iter([RetryLater("429", retry_after=0.05), RetryLater("429", retry_after=0.05)])
+
+    def send(message):
+        answer = next(answers, None)
+        if answer is not None:
+            raise answer
+        return "peer-1"
+
+    ScriptedSender.reset(send)
+    _notify(UserFactory(), channels=[Channel.TELEGRAM])
+    assert delivery.deliver_due().outcomes == {Status.SENT: 1}
+    row = _row(Channel.TELEGRAM)
+    # Once, in its first claim, after two short waits.
+    assert (row.status, row.attempts, row.peer_id) == (Status.SENT, 1, "peer-1")
+    assert ScriptedSender.sent == {row.pk: 1}
+
+
+def test_a_peer_that_keeps_saying_wait_goes_back_to_the_queue(settings):
+    settings.PARTA_NOTIFY_INLINE_RETRY_SECONDS = 1
+    calls = []
+
+    def send(message):
+        calls.append(message.pk)
+        raise RetryLater("429", retry_after=0.01)
+
+    ScriptedSender.reset(send)
+    _notify(UserFactory(), channels=[Channel.TELEGRAM])
+    assert delivery.deliver_due().outcomes == {Status.QUEUED: 1}
+    row = _row(Channel.TELEGRAM)
+    assert len(calls) == 4  # the send and three short waits, then the queue
+    assert (row.status, row.attempts) == (Status.QUEUED, 1)
+
+
 def test_backoff_grows_and_is_capped(settings):
     settings.PARTA_NOTIFY_BACKOFF_SECONDS = 60
     settings.PARTA_NOTIFY_BACKOFF_MAX_SECONDS = 600
