@@ -125,8 +125,9 @@ def test_pages_read_a_fixed_number_of_queries(client, course):
     Membership.objects.filter(group__number=1).update(placed_by=teacher)
     assert Group.objects.filter(course=course).count() == 8
     assert counts() == few
-    # Session and user, then the page's own reads (the figures page has its six).
-    assert few == {"course": 5, "group": 8, "figures": 11}
+    # Session and user, the header's bell and the moderators' inbox count (chat), then the
+    # page's own reads (the figures page has its six).
+    assert few == {"course": 6, "group": 9, "figures": 12}
 
 
 def test_rename_and_teacher_on_the_group_page(client, course):
