@@ -109,6 +109,8 @@ def test_the_page_reads_in_a_fixed_number_of_queries(client, course, student):
     for hours in range(2, 8):
         _session(course, starts_at=timezone.now() + timedelta(hours=hours), teacher=UserFactory())
     assert count() == few
+    # Session and user, the bell, the invitations with sessions, courses and teachers.
+    assert few == 4
 
 
 # --- The workspace ---------------------------------------------------------------------
@@ -246,3 +248,6 @@ def test_workspace_pages_read_a_fixed_number_of_queries(client, course):
         _session(course, starts_at=timezone.now() + timedelta(hours=hours))
     last = LiveSession.objects.order_by("-id").first()
     assert counts(last) == few
+    # Session, user, the bell and the inbox count; then the course, its sessions, the groups
+    # and teachers offered; or the session, its responses, its groups and the teachers.
+    assert few == (8, 8)
