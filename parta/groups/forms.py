@@ -110,6 +110,8 @@ class SessionForm(forms.Form):
         else:
             self.fields["groups"].queryset = groups
         self.fields["teacher"].queryset = teachers
+        # Names only: the page does not list the staff's addresses.
+        self.fields["teacher"].label_from_instance = lambda user: user.full_name or user.email
 
 
 class AttendanceForm(forms.Form):
