@@ -294,3 +294,27 @@ def test_the_teacher_marks_attendance_after_the_start(moderator, course, student
         ids[1]: False,
         ids[2]: None,
     }
+
+
+def test_the_reminder_runs_from_beat_and_reaches_telegram_with_the_link(
+    moderator, course, students, telegram_peer, settings
+):
+    from parta.groups.tasks import remind_sessions
+
+    entry = settings.CELERY_BEAT_SCHEDULE["remind-sessions"]
+    assert entry["task"] == "groups.remind_sessions"
+    _create(
+        moderator,
+        course,
+        starts_at=timezone.now() + timedelta(minutes=10),
+        meeting_url="https://m.example/room-9",
+    )
+    deliver_due()  # the invitations
+    before = len(telegram_peer.sent(students[0].telegram_chat_id))
+    assert remind_sessions.delay().get() == 1
+    assert remind_sessions.delay().get() == 1  # twice: nothing sent twice
+    deliver_due()
+    reminders = telegram_peer.sent(students[0].telegram_chat_id)[before:]
+    assert len(reminders) == 1
+    assert "https://m.example/room-9" in reminders[0].text
+    assert reminders[0].reply_markup is None
