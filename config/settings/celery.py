@@ -46,6 +46,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "learning.notify_topics_opened",
         "schedule": env.float("PARTA_NOTIFY_TOPICS_OPENED_EVERY", default=900.0),
     },
+    # Live sessions starting within PARTA_SESSION_REMIND_MINUTES: once per session, start
+    # and person (dedup), so a run every minute reminds each person once.
+    "remind-sessions": {
+        "task": "groups.remind_sessions",
+        "schedule": env.float("PARTA_SESSION_REMIND_EVERY", default=60.0),
+    },
 }
 
 # The outbox's delivery (parta.notifications.delivery): due messages are drained by

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from parta.common.errors import ApplicationError
-from parta.groups.models import Group, Membership
+from parta.groups.models import Group, Invitation, LiveSession, Membership
 from parta.groups.selectors import teacher_choices
 from parta.groups.services import group_update
 
@@ -100,4 +100,43 @@ class MembershipAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class InvitationInline(admin.TabularInline):
+    model = Invitation
+    fields = ("user", "response", "responded_at", "attended")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(LiveSession)
+class LiveSessionAdmin(admin.ModelAdmin):
+    """Read-only here: sessions are made, moved and cancelled through parta.groups.sessions,
+    which invites and tells the members."""
+
+    list_display = ("course", "starts_at", "duration_minutes", "teacher", "cancelled_at")
+    list_filter = ("course",)
+    list_select_related = ("course", "teacher")
+    date_hierarchy = "starts_at"
+    readonly_fields = (
+        "course",
+        "groups",
+        "teacher",
+        "starts_at",
+        "duration_minutes",
+        "meeting_url",
+        "description",
+        "cancelled_at",
+        "created_by",
+    )
+    fields = readonly_fields
+    inlines = [InvitationInline]
+
+    def has_add_permission(self, request) -> bool:
         return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from parta.catalog.forms import DATETIME_LOCAL_FORMAT
 from parta.groups.selectors import GroupFill
 from parta.groups.services import GROUP_NAME_MAX, GROUP_SIZE_MAX
 
@@ -69,3 +70,65 @@ def _target_label(fill: GroupFill) -> str:
         "size": fill.size,
     }
     return _("%(label)s (full)") % {"label": label} if fill.is_full else label
+
+
+class SessionForm(forms.Form):
+    """A live session's fields; the groups and teachers offered come from the page."""
+
+    groups = forms.ModelMultipleChoiceField(
+        label=_("Groups"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None chosen: the whole course."),
+    )
+    teacher = forms.ModelChoiceField(
+        label=_("Teacher"), queryset=None, required=False, empty_label=_("— no teacher —")
+    )
+    starts_at = forms.DateTimeField(
+        label=_("Starts at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL_FORMAT),
+        input_formats=[DATETIME_LOCAL_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+    )
+    duration_minutes = forms.IntegerField(
+        label=_("Duration, minutes"), min_value=1, max_value=12 * 60, initial=60
+    )
+    meeting_url = forms.CharField(
+        label=_("Meeting link"),
+        max_length=500,
+        required=False,
+        help_text=_("Leave empty for a new Jitsi room."),
+    )
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, groups=None, teachers, **kwargs):
+        super().__init__(*args, **kwargs)
+        if groups is None:
+            del self.fields["groups"]
+        else:
+            self.fields["groups"].queryset = groups
+        self.fields["teacher"].queryset = teachers
+        # Names only: the page does not list the staff's addresses.
+        self.fields["teacher"].label_from_instance = lambda user: user.full_name or user.email
+
+
+class AttendanceForm(forms.Form):
+    """A checkbox per invitation (``attended_<id>``); unticked means absent."""
+
+    def __init__(self, *args, invitations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.invitations = invitations
+        for invitation in invitations:
+            self.fields[f"attended_{invitation.pk}"] = forms.BooleanField(
+                label=invitation.user.full_name,
+                required=False,
+                initial=bool(invitation.attended),
+            )
+
+    def marks(self) -> dict[int, bool]:
+        return {
+            invitation.pk: self.cleaned_data[f"attended_{invitation.pk}"]
+            for invitation in self.invitations
+        }

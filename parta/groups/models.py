@@ -162,3 +162,96 @@ class Membership(TimeStampedModel):
     @property
     def is_current(self) -> bool:
         return self.ended_at is None
+
+
+class LiveSession(TimeStampedModel):
+    """A live lesson for one or more groups of a course, or for the whole course (no groups).
+
+    Who is invited is fixed when it is made: every current member gets an Invitation."""
+
+    course = models.ForeignKey(
+        Course, verbose_name=_("course"), on_delete=models.CASCADE, related_name="live_sessions"
+    )
+    # Empty: the whole course.
+    groups = models.ManyToManyField(
+        Group, verbose_name=_("groups"), blank=True, related_name="live_sessions"
+    )
+    teacher = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("teacher"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="taught_sessions",
+    )
+    starts_at = models.DateTimeField(_("starts at"))
+    duration_minutes = models.PositiveIntegerField(_("duration, minutes"))
+    meeting_url = models.URLField(_("meeting link"), max_length=500)
+    description = models.TextField(_("description"), blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("live session")
+        verbose_name_plural = _("live sessions")
+        ordering = ["starts_at", "id"]
+        indexes = [models.Index(fields=["starts_at"], name="groups_session_starts")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=1) & Q(duration_minutes__lte=720),
+                name="groups_session_duration_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course} · {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+
+class Response(models.TextChoices):
+    NONE = "none", _("No answer")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+
+
+class Invitation(TimeStampedModel):
+    session = models.ForeignKey(
+        LiveSession,
+        verbose_name=_("live session"),
+        on_delete=models.CASCADE,
+        related_name="invitations",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("student"),
+        on_delete=models.CASCADE,
+        related_name="session_invitations",
+    )
+    response = models.CharField(
+        _("response"), max_length=16, choices=Response.choices, default=Response.NONE
+    )
+    responded_at = models.DateTimeField(_("responded at"), null=True, blank=True)
+    # Null: not marked yet.
+    attended = models.BooleanField(_("attended"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["session", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "user"], name="groups_invitation_once"),
+        ]
+        indexes = [models.Index(fields=["user", "session"], name="groups_invitation_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.session_id}"

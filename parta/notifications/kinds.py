@@ -39,6 +39,10 @@ class Kind:
     # ``email_headers(user=..., context=...) -> dict``. A context may also carry its own
     # under the key ``"email_headers"``; the kind's win on a clash.
     email_headers: Callable[..., dict[str, str]] | None = None
+    # Inline buttons under a Telegram message, e.g. Accept / Decline for an invitation:
+    # ``telegram_buttons(user=..., context=...) -> [[(text, callback_data), ...], ...]``,
+    # called in the person's language when the message is sent.
+    telegram_buttons: Callable[..., list[list[tuple[str, str]]]] | None = None
 
     def __post_init__(self) -> None:
         if not self.default_on:

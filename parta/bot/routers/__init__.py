@@ -10,6 +10,7 @@ FEATURES = [
     "parta.bot.routers.broadcast",
     "parta.bot.routers.account",
     "parta.bot.routers.help",
+    "parta.bot.routers.sessions",
     # Replies to the bot's messages (answers to students' questions): after the commands,
     # so that a command sent as a reply is still that command.
     "parta.bot.routers.chat_reply",
