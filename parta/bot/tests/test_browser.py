@@ -1,27 +1,15 @@
 """Connecting Telegram from the profile in a real browser."""
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from parta.accounts.tests.factories import UserFactory
 from parta.bot import services
+from parta.common.testing.browser import screenshots
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SHOTS = Path(os.environ.get("PARTA_SHOTS", "/work/shots/telegram"))
-
-
-def _shoot(page: Page, name: str) -> None:
-    if SHOTS.parent.exists():
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        for width in (1280, 390):
-            page.set_viewport_size({"width": width, "height": 900})
-            page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
-        page.set_viewport_size({"width": 1280, "height": 900})
 
 
 @pytest.fixture
@@ -41,20 +29,20 @@ def test_connect_telegram_from_the_profile(
     page.goto(browser_live_server.url + "/profile/")
     block = page.locator("#telegram-connect")
     expect(block).to_contain_text("Получайте уведомления и свою статистику в Telegram.")
-    _shoot(page, "profile-connect")
+    screenshots(page, "profile-connect")
     block.get_by_role("button", name="Подключить Telegram").click()
     link = page.get_by_role("link", name="Открыть бота")
     expect(link).to_have_attribute(
         "href", re.compile(r"^https://t\.me/parta_test_bot\?start=[\w-]{43}$")
     )
     expect(page.get_by_role("img", name="QR-код ссылки")).to_be_visible()
-    _shoot(page, "profile-link-qr")
+    screenshots(page, "profile-link-qr")
 
     token = link.get_attribute("href").split("start=")[1]
     services.telegram_link(token=token, chat_id=5151)
     page.reload()
     expect(block).to_contain_text("Ваш Telegram привязан")
-    _shoot(page, "profile-linked")
+    screenshots(page, "profile-linked")
     block.get_by_role("button", name="Отвязать Telegram").click()
     expect(page.get_by_role("button", name="Подключить Telegram")).to_be_visible()
     signed_in.refresh_from_db()
@@ -67,4 +55,4 @@ def test_profile_without_a_bot(page: Page, browser_live_server, signed_in, setti
     expect(page.locator("#telegram-connect")).to_contain_text(
         "Telegram-бот на этом сайте не настроен."
     )
-    _shoot(page, "profile-bot-off")
+    screenshots(page, "profile-bot-off")

@@ -4,10 +4,8 @@ and statistics beside it; a saved reply inserted with a click, edited and sent; 
 note added in place; the thread taken. Screenshots at 1280 and 390 px with
 ``PARTA_SHOTS_DIR`` set (no page may scroll sideways)."""
 
-import os
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -20,6 +18,7 @@ from parta.chat import inbox
 from parta.chat.models import ChatMessage, Thread, ThreadNote, ThreadState
 from parta.chat.services import support_thread_open, task_thread_open
 from parta.chat.tests.conftest import answer_wrongly
+from parta.common.testing.browser import screenshots
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,19 +33,6 @@ def _sign_in(page: Page, base: str, email: str) -> None:
 def _htmx_idle(page: Page) -> None:
     """Until htmx has swapped and settled what it fetched (new elements listen after)."""
     expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
-
-
-def _shot(page: Page, name: str) -> None:
-    shots = os.environ.get("PARTA_SHOTS_DIR")
-    if not shots:
-        return
-    Path(shots).mkdir(parents=True, exist_ok=True)
-    for width in (1280, 390):
-        page.set_viewport_size({"width": width, "height": 900})
-        overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
-        assert not overflow, f"{name} scrolls sideways at {width}px"
-        page.screenshot(path=f"{shots}/{name}-{width}.png", full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def test_a_moderator_answers_a_task_question_with_a_saved_reply(page: Page, browser_live_server):
@@ -83,7 +69,7 @@ def test_a_moderator_answers_a_task_question_with_a_saved_reply(page: Page, brow
     expect(rows).to_have_count(2)
     expect(rows.first).to_contain_text("Сократите дробь 6/8")
     expect(rows.first).to_have_class(re.compile("unread"))
-    _shot(page, "inbox-list")
+    screenshots(page, "inbox-list")
 
     # A filter tab swaps the list in place.
     page.evaluate("() => { window.notReloaded = true; }")
@@ -113,7 +99,7 @@ def test_a_moderator_answers_a_task_question_with_a_saved_reply(page: Page, brow
     expect(box).to_have_value("Анна,\nПосмотрите на общий делитель.")
     box.press("End")
     box.type(" Удачи!")
-    _shot(page, "inbox-thread")
+    screenshots(page, "inbox-thread")
     page.locator("#chat-form button[type=submit]").click()
     sent = "Анна,\nПосмотрите на общий делитель. Удачи!"
     expect(page.locator("#chat-messages .chat-message.from-school")).to_contain_text(
@@ -137,18 +123,18 @@ def test_a_moderator_answers_a_task_question_with_a_saved_reply(page: Page, brow
     expect(page.locator(".messages")).to_contain_text("Теперь переписку ведёте вы.")
     thread.refresh_from_db()
     assert thread.assignee == moderator
-    _shot(page, "inbox-thread-answered")
+    screenshots(page, "inbox-thread-answered")
 
     page.goto(base + "/inbox/replies/")
     expect(page.locator(".saved-reply")).to_have_count(2)
-    _shot(page, "inbox-replies")
+    screenshots(page, "inbox-replies")
 
     # The same in English.
     page.goto(base + "/inbox/")
     page.locator(".language-switch button[value=en]").click()
     expect(page.locator("h1")).to_have_text("Inbox")
     expect(page.locator(".inbox-row", has_text="Сократите")).to_contain_text("Answered")
-    _shot(page, "inbox-list-en")
+    screenshots(page, "inbox-list-en")
     page.locator(".inbox-row a.inbox-subject", has_text="Сократите").click()
     expect(page.locator(".inbox-assigned")).to_have_text("Assigned to you.")
-    _shot(page, "inbox-thread-en")
+    screenshots(page, "inbox-thread-en")

@@ -18,9 +18,9 @@ from parta.chat.tests.test_realtime_browser import (
     not_reloaded,
     open_thread,
     send,
-    shot,
     signed_in_page,
 )
+from parta.common.testing.browser import screenshots
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -66,5 +66,5 @@ def test_three_wrong_answers_a_question_an_alert_and_a_live_answer(
     assert not_reloaded(anna)
     thread.refresh_from_db()
     assert thread.state == ThreadState.AWAITING_STUDENT
-    shot(anna, "chat-journey-student")
-    shot(maria, "chat-journey-moderator")
+    screenshots(anna, "chat-journey-student")
+    screenshots(maria, "chat-journey-moderator")

@@ -6,10 +6,8 @@ back the socket returns and shows what was written meanwhile."""
 
 from __future__ import annotations
 
-import os
 import re
 from importlib import import_module
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -19,6 +17,7 @@ from playwright.sync_api import Page, expect
 
 from parta.accounts.tests.factories import ModeratorFactory, UserFactory
 from parta.chat import services
+from parta.common.testing.browser import screenshots
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -56,19 +55,6 @@ def send(page: Page, text: str) -> None:
     page.locator("#chat-form button[type=submit]").click()
 
 
-def shot(page: Page, name: str) -> None:
-    shots = os.environ.get("PARTA_SHOTS_DIR")
-    if not shots:
-        return
-    Path(shots).mkdir(parents=True, exist_ok=True)
-    for width in (1280, 390):
-        page.set_viewport_size({"width": width, "height": 900})
-        overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
-        assert not overflow, f"{name} scrolls sideways at {width}px"
-        page.screenshot(path=f"{shots}/{name}-{width}.png", full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
-
-
 def test_messages_appear_on_both_pages_at_once_and_survive_a_server_restart(browser, asgi_server):
     student = UserFactory(full_name="Анна Иванова")
     moderator = ModeratorFactory(full_name="Мария Петровна")
@@ -97,7 +83,7 @@ def test_messages_appear_on_both_pages_at_once_and_survive_a_server_restart(brow
     assert maria.locator("#chat-messages b").count() == 0
     assert not_reloaded(anna)
     assert not_reloaded(maria)
-    shot(anna, "chat-live-student")
+    screenshots(anna, "chat-live-student")
 
     # The server goes away: the page polls (and its polls fail) until it is back.
     asgi_server.stop()

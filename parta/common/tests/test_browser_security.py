@@ -6,10 +6,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from parta.catalog.tests.factories import CourseFactory, LessonFactory, TopicFactory
+from parta.common.testing.browser import screenshots
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SHOTS = "/work/shots/infra"
 
 
 def _violations(page: Page) -> list[str]:
@@ -72,6 +71,6 @@ def test_api_docs_draw_from_local_files(page: Page, live_server):
     page.goto(live_server.url + "/api/docs/")
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("Parta API")
     expect(page.locator(".opblock").first).to_be_visible()
-    page.screenshot(path=f"{SHOTS}/api-docs-1280.png")
+    screenshots(page, "api-docs", widths=(1280,))
     assert outside == []
     assert violations == []

@@ -3,30 +3,17 @@ matching questions suggested beside the box (htmx, debounced, no reload), opens 
 searches, and finds "My question is not here" carrying the typed text; a moderator keeps
 the FAQ in the workspace (a refused empty question, a new one, moved up)."""
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from parta.accounts.tests.factories import STAFF_PASSWORD, ModeratorFactory
+from parta.common.testing.browser import screenshots
 from parta.faq.demo import seed_faq
 from parta.faq.models import Entry
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _shot(page: Page, name: str) -> None:
-    shots = os.environ.get("PARTA_SHOTS_DIR")
-    for width in (1280, 390):
-        page.set_viewport_size({"width": width, "height": 900})
-        overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
-        assert not overflow, f"{name} scrolls sideways at {width}px"
-        if shots:
-            Path(shots).mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=f"{shots}/faq-{name}-{width}.png", full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def test_typing_a_question_suggests_answers_beside_the_box(page: Page, browser_live_server):
@@ -49,7 +36,7 @@ def test_typing_a_question_suggests_answers_beside_the_box(page: Page, browser_l
     expect(page).to_have_url(re.compile(r"/support/$"))
     expect(page.locator("main h1")).to_have_text("Поддержка")
     expect(page.locator("#faq-suggestions")).to_contain_text("Начните писать вопрос")
-    _shot(page, "support")
+    screenshots(page, "support")
 
     page.evaluate("() => { window.notReloaded = true; }")
     box = page.locator("#faq-q")
@@ -67,7 +54,7 @@ def test_typing_a_question_suggests_answers_beside_the_box(page: Page, browser_l
     )
     suggestions.locator("summary").first.click()
     expect(suggestions.locator(".faq-answer").first).to_contain_text("неиспользованных дней")
-    _shot(page, "suggestions")
+    screenshots(page, "suggestions")
 
     box.fill("")
     box.press_sequentially("документы", delay=30)
@@ -77,7 +64,7 @@ def test_typing_a_question_suggests_answers_beside_the_box(page: Page, browser_l
     expect(page.locator(".faq-main h2")).to_contain_text("по запросу «документы»")
     marked = page.locator(".faq-main mark").first
     expect(marked).to_have_text(re.compile("документ", re.IGNORECASE))
-    _shot(page, "search")
+    screenshots(page, "search")
 
     box.fill("квантовая хромодинамика")
     box.press("Enter")
@@ -102,14 +89,14 @@ def test_a_moderator_keeps_the_faq_in_the_workspace(page: Page, browser_live_ser
     page.set_viewport_size({"width": 1280, "height": 900})
     page.locator("main").get_by_role("link", name="Частые вопросы").click()
     expect(page.locator("main h1")).to_have_text("Частые вопросы")
-    _shot(page, "workspace")
+    screenshots(page, "workspace")
 
     section = page.locator(".faq-ws-category", has_text="Оплата").first
     section.get_by_role("link", name="Добавить вопрос").click()
     page.get_by_role("button", name="Сохранить").click()
     expect(page.locator(".errorlist").first).to_be_visible()
     expect(page.locator("main")).to_contain_text("Напишите вопрос.")
-    _shot(page, "workspace-form-errors")
+    screenshots(page, "workspace-form-errors")
     page.get_by_label("Вопрос").fill("Есть ли скидка для братьев и сестёр?")
     page.get_by_label("Ответ").fill("Да, **10 %** на второй курс.")
     page.get_by_role("button", name="Сохранить").click()
@@ -154,7 +141,7 @@ def test_a_signed_in_student_sees_support_in_the_header_at_phone_width(
     assert box is not None
     assert box["x"] >= 0
     assert box["x"] + box["width"] <= 390
-    _shot(page, "header-student")
+    screenshots(page, "header-student")
     link.click()
     expect(page.locator("main h1")).to_have_text("Поддержка")
     context.close()

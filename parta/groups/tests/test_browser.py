@@ -2,9 +2,6 @@
 full group with the reason and confirm the override; the student sees their group on
 the course page. Screenshots at desktop and phone width."""
 
-import os
-from pathlib import Path
-
 import pytest
 from django.test import Client
 from playwright.sync_api import Page, expect
@@ -13,21 +10,11 @@ from parta.access.models import GrantSource
 from parta.access.services import access_grant_create
 from parta.accounts.tests.factories import ModeratorFactory, StaffFactory, UserFactory
 from parta.catalog.tests.factories import CourseFactory, TopicFactory
+from parta.common.testing.browser import screenshots
 from parta.groups.models import Group, Membership
 from parta.groups.services import group_update
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SHOTS = Path(os.environ.get("PARTA_SHOTS", "/work/shots/groups"))
-
-
-def _shoot(page: Page, name: str) -> None:
-    if SHOTS.parent.exists():
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        for width in (1280, 390):
-            page.set_viewport_size({"width": width, "height": 900})
-            page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
-        page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def _sign_in(page: Page, base: str, user) -> None:
@@ -57,7 +44,7 @@ def test_staff_move_a_student_and_the_student_sees_the_group(page: Page, browser
     expect(table).to_contain_text("Утренняя")
     expect(table).to_contain_text("Мария Учителева")
     expect(page.get_by_test_id("groups-summary")).to_contain_text("3 группы")
-    _shoot(page, "course-groups")
+    screenshots(page, "course-groups")
 
     page.get_by_role("link", name="Группа 3").click()
     expect(page.locator("main h1")).to_have_text("Группа 3")
@@ -65,7 +52,7 @@ def test_staff_move_a_student_and_the_student_sees_the_group(page: Page, browser
     page.get_by_label("В группу").select_option(label="Утренняя — 2 из 2 (заполнена)")
     page.get_by_role("button", name="Перевести").click()
     expect(page.locator("#move")).to_contain_text("Утренняя заполнена: заняты 2 из 2 мест.")
-    _shoot(page, "group-move-refused")
+    screenshots(page, "group-move-refused")
 
     page.get_by_label("Перевести, даже если группа заполнена (сверх лимита)").check()
     page.get_by_role("button", name="Перевести").click()
@@ -74,15 +61,15 @@ def test_staff_move_a_student_and_the_student_sees_the_group(page: Page, browser
 
     page.goto(f"{base}/workspace/groups/{first.pk}/")
     expect(page.get_by_test_id("group-fill")).to_contain_text("сверх лимита")
-    _shoot(page, "group")
+    screenshots(page, "group")
 
     page.goto(f"{base}/courses/{course.slug}/figures/")
     expect(page.get_by_test_id("figures-groups")).to_contain_text("5 учеников распределены")
-    _shoot(page, "figures")
+    screenshots(page, "figures")
 
     _sign_in(page, base, students[0])
     page.goto(f"{base}/courses/{course.slug}/")
     expect(page.get_by_test_id("my-group")).to_contain_text("Утренняя")
     expect(page.get_by_test_id("my-group")).to_contain_text("Мария Учителева")
     expect(page.locator("main")).not_to_contain_text("Борис Петров")
-    _shoot(page, "course-page")
+    screenshots(page, "course-page")

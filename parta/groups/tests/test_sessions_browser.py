@@ -2,9 +2,7 @@
 accepts it at /sessions/, the teacher sees the answer. Screenshots at desktop and phone
 width."""
 
-import os
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -13,22 +11,12 @@ from playwright.sync_api import Page, expect
 
 from parta.accounts.tests.factories import ModeratorFactory, UserFactory
 from parta.catalog.tests.factories import CourseFactory
+from parta.common.testing.browser import screenshots
 from parta.common.time import school_tz
 from parta.groups.models import Invitation, LiveSession, Response
 from parta.groups.services import membership_place
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SHOTS = Path(os.environ.get("PARTA_SHOTS", "/work/shots/sessions"))
-
-
-def _shoot(page: Page, name: str) -> None:
-    if SHOTS.parent.exists():
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        for width in (1280, 390):
-            page.set_viewport_size({"width": width, "height": 900})
-            page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
-        page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def _sign_in(page: Page, base: str, user) -> None:
@@ -54,7 +42,7 @@ def test_a_moderator_plans_a_student_accepts_the_teacher_sees_it(page: Page, bro
     page.get_by_label("Начало").fill(starts.strftime("%Y-%m-%dT%H:%M"))
     page.get_by_label("Длительность, минут").fill("45")
     page.get_by_label("Описание").fill("Повторение перед контрольной")
-    _shoot(page, "plan")
+    screenshots(page, "plan")
     page.get_by_role("button", name="Запланировать и пригласить").click()
     expect(page.get_by_text("Занятие запланировано, приглашения отправлены.")).to_be_visible()
     session = LiveSession.objects.get()
@@ -63,7 +51,7 @@ def test_a_moderator_plans_a_student_accepts_the_teacher_sees_it(page: Page, bro
     _sign_in(page, base, student)
     page.goto(f"{base}/sessions/")
     expect(page.get_by_text("Повторение перед контрольной")).to_be_visible()
-    _shoot(page, "mine")
+    screenshots(page, "mine")
     page.get_by_role("button", name="Принять").click()
     expect(page.get_by_text("Спасибо: вы приняли приглашение.")).to_be_visible()
     assert Invitation.objects.get(user=student).response == Response.ACCEPTED
@@ -72,4 +60,4 @@ def test_a_moderator_plans_a_student_accepts_the_teacher_sees_it(page: Page, bro
     page.goto(f"{base}/workspace/sessions/{session.pk}/")
     expect(page.get_by_text("Принято (1)")).to_be_visible()
     expect(page.get_by_test_id("responses")).to_contain_text("Анна Демидова")
-    _shoot(page, "session")
+    screenshots(page, "session")

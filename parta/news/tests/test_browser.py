@@ -2,9 +2,7 @@
 bar fill (htmx polling, no reload); a student of that course reads it at /news/, a
 student of another course does not see it, neither there nor in the bell."""
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -12,6 +10,7 @@ from playwright.sync_api import Page, expect
 from parta.access.tests.factories import AccessGrantFactory
 from parta.accounts.tests.factories import STAFF_PASSWORD, ModeratorFactory, UserFactory
 from parta.catalog.tests.factories import CourseFactory
+from parta.common.testing.browser import screenshots
 from parta.news.models import Post, PostStatus
 from parta.notifications.models import Message
 
@@ -59,19 +58,6 @@ def _student_page(browser, base: str, user) -> Page:
     return context.new_page()
 
 
-def _shot(page: Page, name: str) -> None:
-    shots = os.environ.get("PARTA_SHOTS_DIR")
-    if not shots:
-        return
-    Path(shots).mkdir(parents=True, exist_ok=True)
-    for width in (1280, 390):
-        page.set_viewport_size({"width": width, "height": 900})
-        overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
-        assert not overflow, f"{name} scrolls sideways at {width}px"
-        page.screenshot(path=f"{shots}/{name}-{width}.png", full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
-
-
 def test_a_post_to_one_course_reaches_its_students_only(
     page: Page, browser, browser_live_server, held_delivery
 ):
@@ -92,7 +78,7 @@ def test_a_post_to_one_course_reaches_its_students_only(
     page.get_by_role("button", name="Опубликовать").click()
     expect(page.locator(".errorlist").first).to_be_visible()
     expect(page.locator("main")).to_contain_text("Дайте новости заголовок.")
-    _shot(page, "workspace-form-errors")
+    screenshots(page, "workspace-form-errors")
     assert not Post.objects.exists()
 
     page.get_by_label("Название").fill("Контрольная в пятницу")
@@ -105,7 +91,7 @@ def test_a_post_to_one_course_reaches_its_students_only(
     progress = page.locator("#broadcast-progress")
     expect(progress).to_have_attribute("data-finished", "false")
     expect(progress).to_contain_text("Осталось 2 сообщения.")  # Ann: site and email
-    _shot(page, "workspace-broadcast-running")
+    screenshots(page, "workspace-broadcast-running")
     page.evaluate("() => { window.notReloaded = true; }")
     held_delivery()
     expect(progress).to_have_attribute("data-finished", "true", timeout=10_000)
@@ -117,7 +103,7 @@ def test_a_post_to_one_course_reaches_its_students_only(
     post = Post.objects.get()
     assert post.status == PostStatus.SENT
     assert set(Message.objects.values_list("user__email", flat=True)) == {"ann@example.com"}
-    _shot(page, "workspace-broadcast-done")
+    screenshots(page, "workspace-broadcast-done")
 
     ann_page = _student_page(browser, base, ann)
     ann_page.goto(base + "/news/")
@@ -126,11 +112,11 @@ def test_a_post_to_one_course_reaches_its_students_only(
     ann_page.locator(".bell summary").click()
     expect(ann_page.locator(".bell-items")).to_contain_text("Контрольная в пятницу")
     expect(ann_page.locator("main")).to_contain_text("Контрольная в пятницу")
-    _shot(ann_page, "news-list")
+    screenshots(ann_page, "news-list")
     ann_page.get_by_role("link", name="Контрольная в пятницу").click()
     expect(ann_page.locator(".news-body strong")).to_have_text("квадратные уравнения")
     expect(ann_page).to_have_url(re.compile(rf"/news/{post.pk}/$"))
-    _shot(ann_page, "news-detail")
+    screenshots(ann_page, "news-detail")
 
     bob_page = _student_page(browser, base, bob)
     bob_page.goto(base + "/news/")

@@ -15,7 +15,6 @@ from parta.notifications.demo import seed_bell
 from parta.notifications.models import Message, Preference
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path(os.environ.get("PARTA_SHOTS", "/work/shots/bell"))
 
 
 @pytest.fixture
@@ -35,9 +34,11 @@ def _fits(page: Page) -> bool:
 
 
 def _shot(page: Page, name: str) -> None:
-    if SHOTS.parent.exists():
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / name), full_page=True)
+    """The page at the test's own width (``PARTA_SHOTS_DIR``, as screenshots() does)."""
+    folder = os.environ.get("PARTA_SHOTS_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=f"{folder}/{name}", full_page=True)
 
 
 @pytest.mark.parametrize("width", [1280, 390])
