@@ -22,10 +22,6 @@ def linked(user) -> bool:
     return user is not None
 
 
-def may_broadcast(user) -> bool:
-    return can_broadcast(user)
-
-
 COMMANDS: list[BotCommand] = [
     BotCommand("start", _("link your account (with the link from your profile)")),
     BotCommand("stats", _("your progress in each course"), shown_to=linked),
@@ -34,7 +30,7 @@ COMMANDS: list[BotCommand] = [
     BotCommand(
         "broadcast",
         _("send news to students with active access: /broadcast text"),
-        shown_to=may_broadcast,
+        shown_to=can_broadcast,
     ),
     BotCommand("unlink", _("unlink this chat from your account"), shown_to=linked),
     BotCommand("help", _("this list")),
