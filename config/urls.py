@@ -39,6 +39,7 @@ urlpatterns = [
     path("", include("parta.notifications.urls")),
     path("", include("parta.chat.urls")),
     path("", include("parta.chat.inbox_urls")),
+    path("crm/", include("parta.crm.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file: no inline script (CSP).

@@ -1,0 +1,62 @@
+"""Writing the audit log. Call `record` inside the transaction of the change it describes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+
+from parta.audit.context import current_ip
+from parta.audit.models import AuditEntry
+
+
+def _plain(values: dict[str, Any] | None) -> dict[str, Any]:
+    """JSON-safe copy: dates, decimals, UUIDs and model instances become text or ids."""
+    if not values:
+        return {}
+    cleaned = {
+        key: (value.pk if isinstance(value, models.Model) else value)
+        for key, value in values.items()
+    }
+    return json.loads(json.dumps(cleaned, cls=DjangoJSONEncoder))
+
+
+def record(
+    *,
+    actor,
+    action: str,
+    obj: models.Model | None = None,
+    subject=None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str = "",
+    ip: str | None = None,
+) -> AuditEntry:
+    """Append one entry. `actor` is the user acting (None: the system); `obj` the changed
+    object; `subject` the client concerned (shown on their card). Must run inside the
+    change's transaction so that both commit or neither does."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit.record must run inside the transaction of the change")
+    if not action or len(action) > 64:
+        raise ValueError("an audit action is a short dotted name")
+    actor_obj = actor if getattr(actor, "is_authenticated", False) else None
+    return AuditEntry.objects.create(
+        actor=actor_obj,
+        actor_label=str(actor_obj)[:300] if actor_obj else "",
+        actor_role=(
+            ("staff" if actor_obj.is_superuser else getattr(actor_obj, "role", ""))
+            if actor_obj
+            else ""
+        ),
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
+        object_repr=str(obj)[:300] if obj is not None else "",
+        subject=subject,
+        before=_plain(before),
+        after=_plain(after),
+        reason=reason.strip(),
+        ip=ip if ip is not None else current_ip(),
+    )
