@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("parta.chat.api_urls")),
     path("", include("parta.chat.inbox_api_urls")),
     path("", include("parta.groups.api_urls")),
+    path("", include("parta.crm.api_urls")),
 ]
 
 urlpatterns = [
