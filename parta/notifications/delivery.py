@@ -32,7 +32,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connections, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from parta.notifications.channels.base import (
@@ -114,19 +115,32 @@ def messages_reserve(*, limit: int, now=None) -> list[Message]:
     return rows
 
 
+def _start_query(message: Message, *, now=None) -> tuple[QuerySet, dict]:
+    now = now or timezone.now()
+    lease_until = now + timedelta(seconds=settings.PARTA_NOTIFY_LEASE_SECONDS)
+    rows = Message.objects.filter(
+        pk=message.pk, status=Status.QUEUED, next_attempt_at=message.next_attempt_at
+    )
+    return rows, {
+        "status": Status.SENDING,
+        "lease_until": lease_until,
+        "attempts": F("attempts") + 1,
+    }
+
+
+def _started(message: Message, values: dict, started: int) -> bool:
+    if started:
+        message.status = Status.SENDING
+        message.lease_until = values["lease_until"]
+        message.attempts += 1
+    return bool(started)
+
+
 def message_start(message: Message, *, now=None) -> bool:
     """Claim one reserved row just before sending it: ``sending``, leased, attempt counted.
     False if it is no longer this worker's (its hold ended and another worker took it)."""
-    now = now or timezone.now()
-    lease_until = now + timedelta(seconds=settings.PARTA_NOTIFY_LEASE_SECONDS)
-    started = Message.objects.filter(
-        pk=message.pk, status=Status.QUEUED, next_attempt_at=message.next_attempt_at
-    ).update(status=Status.SENDING, lease_until=lease_until, attempts=F("attempts") + 1)
-    if started:
-        message.status = Status.SENDING
-        message.lease_until = lease_until
-        message.attempts += 1
-    return bool(started)
+    rows, values = _start_query(message, now=now)
+    return _started(message, values, rows.update(**values))
 
 
 def messages_release(messages: list[Message]) -> None:
@@ -144,30 +158,82 @@ def messages_claim(*, limit: int, now=None) -> list[Message]:
     return [row for row in messages_reserve(limit=limit, now=now) if message_start(row, now=now)]
 
 
-def _finish(message: Message, *, status: Status, also_unknown: bool = False, **fields) -> bool:
-    """Record an outcome if the row is still ours; return whether it was."""
+@dataclass
+class _Outcome:
+    """An outcome to record: the conditional UPDATE that stores it if the row is still
+    this worker's (same lease and attempt)."""
+
+    message: Message
+    status: Status
+    rows: QuerySet
+    values: dict
+
+    def apply(self) -> bool:
+        return self.applied(self.rows.update(**self.values))
+
+    def applied(self, updated: int) -> bool:
+        if updated:
+            self.message.status = self.status
+        else:
+            logger.warning(
+                "notification %s: outcome %s dropped, the row is no longer this worker's",
+                self.message.pk,
+                self.status,
+            )
+        return bool(updated)
+
+
+def _outcome(
+    message: Message, *, status: Status, also_unknown: bool = False, **fields
+) -> _Outcome:
     statuses = [Status.SENDING, Status.UNKNOWN] if also_unknown else [Status.SENDING]
-    updated = Message.objects.filter(
+    rows = Message.objects.filter(
         pk=message.pk,
         status__in=statuses,
         lease_until=message.lease_until,
         attempts=message.attempts,
-    ).update(status=status, lease_until=None, **fields)
-    if updated:
-        message.status = status
-    else:
-        logger.warning(
-            "notification %s: outcome %s dropped, the row is no longer this worker's",
-            message.pk,
-            status,
+    )
+    return _Outcome(message, status, rows, {"status": status, "lease_until": None, **fields})
+
+
+def _finish(message: Message, *, status: Status, also_unknown: bool = False, **fields) -> bool:
+    """Record an outcome if the row is still ours; return whether it was."""
+    return _outcome(message, status=status, also_unknown=also_unknown, **fields).apply()
+
+
+def _update_sql(rows: QuerySet, values: dict) -> tuple[str, tuple]:
+    """The SQL of ``rows.update(**values)``, to be run inside a larger statement."""
+    query = rows.query.chain(UpdateQuery)
+    query.add_update_values(values)
+    query.annotations = {}
+    compiler = query.get_compiler(rows.db)
+    compiler.pre_sql_setup()
+    text, params = compiler.as_sql()
+    return text, tuple(params)
+
+
+def _record_and_start(outcome: _Outcome, message: Message) -> bool:
+    """Store the outcome of the message just sent and claim the next one in ONE statement
+    (PostgreSQL: two UPDATEs in a WITH, atomic as any statement, one round trip and one
+    commit). Returns whether the next one was claimed."""
+    done_sql, done_params = _update_sql(outcome.rows, outcome.values)
+    start_rows, start_values = _start_query(message)
+    start_sql, start_params = _update_sql(start_rows, start_values)
+    with connections[outcome.rows.db].cursor() as cursor:
+        cursor.execute(
+            f"WITH done AS ({done_sql} RETURNING 1), started AS ({start_sql} RETURNING 1) "
+            "SELECT (SELECT count(*) FROM done), (SELECT count(*) FROM started)",
+            done_params + start_params,
         )
-    return bool(updated)
+        done, started = cursor.fetchone()
+    outcome.applied(done)
+    return _started(message, start_values, started)
 
 
-def _sent(message: Message, peer_id: str) -> bool:
+def _sent(message: Message, peer_id: str) -> _Outcome:
     # Also from ``unknown``: a worker that outlived its lease did send it, and saying so
     # keeps staff from resending it (a re-queued row has another lease and is left alone).
-    return _finish(
+    return _outcome(
         message,
         status=Status.SENT,
         also_unknown=True,
@@ -176,14 +242,14 @@ def _sent(message: Message, peer_id: str) -> bool:
     )
 
 
-def _retry(message: Message, reason: str, retry_after: float | None) -> bool:
+def _retry(message: Message, reason: str, retry_after: float | None) -> _Outcome:
     limit = settings.PARTA_NOTIFY_MAX_ATTEMPTS
     if message.attempts >= limit:
-        return _finish(
+        return _outcome(
             message, status=Status.FAILED, last_error=f"{reason} (gave up after {limit} tries)"
         )
     delay = retry_after if retry_after is not None else backoff_seconds(message.attempts)
-    return _finish(
+    return _outcome(
         message,
         status=Status.QUEUED,
         last_error=reason,
@@ -192,30 +258,54 @@ def _retry(message: Message, reason: str, retry_after: float | None) -> bool:
     )
 
 
-def _skip(message: Message, reason: str) -> bool:
+def _skip(message: Message, reason: str) -> _Outcome | Callable[[], bool]:
+    """Skipped; a Telegram row that cannot reach the person (blocked, not linked) is told
+    by email instead, in the same transaction as the skip (so not a plain outcome)."""
     wants_email = (
         message.channel == Channel.TELEGRAM
         and any(word in reason.lower() for word in EMAIL_FALLBACK_REASONS)
         and Channel.EMAIL in get_kind(message.kind).channels
     )
     if not wants_email:
-        return _finish(message, status=Status.SKIPPED, last_error=reason)
-    from parta.notifications.services import notify
+        return _outcome(message, status=Status.SKIPPED, last_error=reason)
 
-    with transaction.atomic():
-        recorded = _finish(
-            message, status=Status.SKIPPED, last_error=f"{reason}; told by email instead"
-        )
-        if recorded:
-            # The same event's key: if the email row exists already, nothing is added.
-            notify(
-                user=message.user,
-                kind=message.kind,
-                context=message.context,
-                dedup_key=message.dedup_key,
-                channels=[Channel.EMAIL],
+    def skip_and_email() -> bool:
+        from parta.notifications.services import notify
+
+        with transaction.atomic():
+            recorded = _finish(
+                message, status=Status.SKIPPED, last_error=f"{reason}; told by email instead"
             )
-    return recorded
+            if recorded:
+                # The same event's key: if the email row exists already, nothing is added.
+                notify(
+                    user=message.user,
+                    kind=message.kind,
+                    context=message.context,
+                    dedup_key=message.dedup_key,
+                    channels=[Channel.EMAIL],
+                )
+        return recorded
+
+    return skip_and_email
+
+
+class Recorded:
+    """What ``message_send`` returns: calling it records the outcome and returns the status.
+    ``outcome`` is the outcome's plain UPDATE when it is one, which the worker stores in one
+    statement with the next row's claim."""
+
+    def __init__(self, message: Message, outcome: _Outcome | Callable[[], bool]) -> None:
+        self.message = message
+        self.outcome = outcome if isinstance(outcome, _Outcome) else None
+        self._record = outcome
+
+    def __call__(self) -> Status:
+        if self.outcome is not None:
+            self.outcome.apply()
+        else:
+            self._record()
+        return self.message.status
 
 
 def message_deliver(
@@ -242,57 +332,45 @@ def _send_waiting_briefly(sender: Sender, message: Message) -> str:
 
 def message_send(
     message: Message, *, senders: dict[str, Sender] | None = None, allowed: bool | None = None
-) -> Callable[[], Status]:
+) -> Recorded:
     """Send one claimed message; what is returned records the outcome when called (the
     worker stores it together with the next row's claim: one commit per message).
     ``allowed``: the person's choice if the caller has read it (``preferences_allowed``)."""
     senders = {} if senders is None else senders
-
-    def recorded(record: Callable[[], object]) -> Callable[[], Status]:
-        def run() -> Status:
-            record()
-            return message.status
-
-        return run
-
     try:
         kind = get_kind(message.kind)
     except LookupError as exc:
-        unknown_kind = str(exc)
-        return recorded(lambda: _finish(message, status=Status.FAILED, last_error=unknown_kind))
+        return Recorded(message, _outcome(message, status=Status.FAILED, last_error=str(exc)))
     try:
         if allowed is None and not kind.mandatory:
             allowed = preference_get(user=message.user, kind=message.kind, channel=message.channel)
         if not kind.mandatory and not allowed:
-            return recorded(lambda: _finish(message, status=Status.SKIPPED, last_error=OPTED_OUT))
+            return Recorded(
+                message, _outcome(message, status=Status.SKIPPED, last_error=OPTED_OUT)
+            )
         sender = senders.get(message.channel)
         if sender is None:
             sender = senders[message.channel] = sender_for(message.channel)
     except ChannelUnavailable as exc:
         reason = f"channel not available: {exc}"
-        return recorded(lambda: _finish(message, status=Status.SKIPPED, last_error=reason))
+        return Recorded(message, _outcome(message, status=Status.SKIPPED, last_error=reason))
     except Exception as exc:
         logger.exception("notification %s: could not prepare the send", message.pk)
-        reason = f"{exc.__class__.__name__}: {exc}"
-        return recorded(lambda: _retry(message, reason, None))
+        return Recorded(message, _retry(message, f"{exc.__class__.__name__}: {exc}", None))
 
     try:
         peer_id = _send_waiting_briefly(sender, message)
     except RetryLater as exc:
-        reason, retry_after = exc.reason, exc.retry_after
-        return recorded(lambda: _retry(message, reason, retry_after))
+        return Recorded(message, _retry(message, exc.reason, exc.retry_after))
     except SkipDelivery as exc:
-        reason = exc.reason
-        return recorded(lambda: _skip(message, reason))
+        return Recorded(message, _skip(message, exc.reason))
     except DeliveryFailed as exc:
-        reason = exc.reason
-        return recorded(lambda: _finish(message, status=Status.FAILED, last_error=reason))
+        return Recorded(message, _outcome(message, status=Status.FAILED, last_error=exc.reason))
     except Exception as exc:
         # A bug must not lose mail: tried again with backoff, the error kept for staff.
         logger.exception("notification %s: the %s sender failed", message.pk, message.channel)
-        reason = f"{exc.__class__.__name__}: {exc}"
-        return recorded(lambda: _retry(message, reason, None))
-    return recorded(lambda: _sent(message, peer_id))
+        return Recorded(message, _retry(message, f"{exc.__class__.__name__}: {exc}", None))
+    return Recorded(message, _sent(message, peer_id))
 
 
 def deliver_due(
@@ -341,6 +419,8 @@ def _deliver_loop(*, deadline: float, batch: int) -> DeliveryRun:
     """One thread's part of a run: reserve a batch, claim and send its rows one by one."""
     run = DeliveryRun()
     senders: dict[str, Sender] = {}
+    # On PostgreSQL an outcome and the next claim are one statement (one round trip).
+    merged = connections[Message.objects.db].vendor == "postgresql"
     _running.active = True
     try:
         while not _stopping.is_set():
@@ -356,15 +436,20 @@ def _deliver_loop(*, deadline: float, batch: int) -> DeliveryRun:
             # The outcome of the message just sent, stored in one transaction with the next
             # row's claim: one commit per message, and still only the row being sent is in
             # doubt if the worker dies.
-            record: Callable[[], Status] | None = None
+            record: Recorded | None = None
             try:
                 while pending and time.monotonic() < deadline and not _stopping.is_set():
                     message = pending.pop(0)
-                    with transaction.atomic():
-                        if record is not None:
-                            done, record = record, None
-                            run.outcomes[done()] += 1
-                        started = message_start(message)
+                    if record is not None and record.outcome is not None and merged:
+                        done, record = record, None
+                        started = _record_and_start(done.outcome, message)
+                        run.outcomes[done.message.status] += 1
+                    else:
+                        with transaction.atomic():
+                            if record is not None:
+                                done, record = record, None
+                                run.outcomes[done()] += 1
+                            started = message_start(message)
                     if started:
                         record = message_send(
                             message, senders=senders, allowed=allowed.get(message.pk)

@@ -199,10 +199,11 @@ def test_a_batch_reads_the_choices_once_and_agrees_with_one_by_one(
 
 
 @pytest.mark.parametrize("count", [3, 9])
-def test_the_worker_spends_two_statements_and_one_commit_a_message(count):
+def test_the_worker_spends_one_commit_a_message(count):
     """Reserve (a select and an update), the choices (one select), then per message its
-    claim and, in the same transaction as the next claim, its outcome; whatever the
-    batch's size. (In the test's transaction each of the worker's is a savepoint.)"""
+    claim together with the previous message's outcome, whatever the batch's size: on
+    PostgreSQL both in one statement, elsewhere two in one transaction. (In the test's
+    transaction each of the worker's transactions is a savepoint.)"""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -214,10 +215,18 @@ def test_the_worker_spends_two_statements_and_one_commit_a_message(count):
     assert set(Message.objects.values_list("status", flat=True)) == {Status.SENT}
     statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
     transactions = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SAVEPOINT")]
-    assert len(statements) == 3 + 2 * count + 1  # + the empty reserve that ends the run
-    # The reserve, one per claim (with the previous outcome), the empty reserve; the last
-    # outcome is one statement on its own.
-    assert len(transactions) == 1 + count + 1
+    if connection.vendor == "postgresql":
+        # The first claim, then each claim merged with the previous outcome (a WITH of two
+        # UPDATEs), the last outcome alone, the empty reserve that ends the run.
+        assert len(statements) == 3 + 1 + (count - 1) + 1 + 1
+        merged = [sql for sql in statements if sql.startswith("WITH done AS (UPDATE")]
+        assert len(merged) == count - 1
+        assert len(transactions) == 1 + 1 + 1
+    else:
+        assert len(statements) == 3 + 2 * count + 1  # + the empty reserve that ends the run
+        # The reserve, one per claim (with the previous outcome), the empty reserve; the
+        # last outcome is one statement on its own.
+        assert len(transactions) == 1 + count + 1
 
 
 def test_a_warm_stop_ends_the_run_after_the_message_being_sent_and_leaves_none_in_doubt():
@@ -454,3 +463,31 @@ def test_a_run_out_of_time_gives_its_reserved_rows_back(settings):
         Message.objects.filter(status=Status.QUEUED, next_attempt_at__lte=timezone.now()).count()
         == 2
     )
+
+
+@pytest.mark.postgres
+def test_a_merged_outcome_no_longer_ours_is_dropped_and_the_next_claim_still_made():
+    """The one-statement outcome + claim keeps both conditions: an outcome for a row staff
+    re-queued meanwhile changes nothing, while the next row is claimed; a next row another
+    worker took is not claimed, while the outcome is stored."""
+    for number in range(4):
+        _notify(UserFactory(), key=f"merge:{number}", channels=[Channel.SITE])
+    first, second, third, fourth = delivery.messages_reserve(limit=4)
+    assert delivery.message_start(first)
+    # Staff re-queue the first row while it is being sent (a new lease, attempts kept).
+    Message.objects.filter(pk=first.pk).update(status=Status.QUEUED, lease_until=None)
+    outcome = delivery.message_send(first).outcome
+    assert outcome is not None
+    assert delivery._record_and_start(outcome, second) is True
+    first.refresh_from_db()
+    assert first.status == Status.QUEUED  # the stale outcome was dropped
+    assert Message.objects.get(pk=second.pk).status == Status.SENDING
+
+    # The third row was taken by another worker (its hold changed): the outcome of the
+    # second is stored, the third is not claimed.
+    Message.objects.filter(pk=third.pk).update(next_attempt_at=timezone.now())
+    outcome = delivery.message_send(second).outcome
+    assert delivery._record_and_start(outcome, third) is False
+    assert Message.objects.get(pk=second.pk).status == Status.SENT
+    assert Message.objects.get(pk=third.pk).status == Status.QUEUED
+    assert Message.objects.get(pk=fourth.pk).status == Status.QUEUED
