@@ -24,6 +24,8 @@ from django.core.cache import cache
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from parta.common.http import client_ip as common_client_ip
+
 _PREFIX = "parta:signin"
 _LOCK_WAIT = 1.0
 
@@ -288,12 +290,5 @@ def code_request_check_and_count(*, email: str, ip: str) -> None:
 
 
 def client_ip(request) -> str:
-    """The address the limits are counted by (allauth's view of it, so that proxies are
-    trusted the same way for both)."""
-    from allauth.account.adapter import get_adapter
-    from django.core.exceptions import PermissionDenied
-
-    try:
-        return get_adapter().get_client_ip(request)
-    except PermissionDenied:
-        return "unknown"
+    """The address the limits are counted by."""
+    return common_client_ip(request)

@@ -24,4 +24,4 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None) -> bool:
         user = request.user
-        return user.is_active and (user.is_superuser or getattr(user, "is_school_staff", False))
+        return user.is_active and user.is_school_staff

@@ -6,6 +6,9 @@ A context variable, so each thread and each asyncio task sees its own request.""
 from __future__ import annotations
 
 from contextvars import ContextVar
+from ipaddress import ip_address
+
+from parta.common.http import client_ip
 
 _ip: ContextVar[str | None] = ContextVar("parta_audit_ip", default=None)
 
@@ -27,16 +30,8 @@ class AuditContextMiddleware:
 
 
 def _request_ip(request) -> str | None:
-    from ipaddress import ip_address
-
-    from allauth.account.adapter import get_adapter
-    from django.core.exceptions import PermissionDenied
-
+    """The request's address if it is one (an entry stores a valid IP or none)."""
     try:
-        address = get_adapter().get_client_ip(request)
-    except PermissionDenied:
-        return None
-    try:
-        return str(ip_address(address))
+        return str(ip_address(client_ip(request)))
     except ValueError:
         return None

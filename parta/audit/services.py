@@ -45,11 +45,7 @@ def record(
     return AuditEntry.objects.create(
         actor=actor_obj,
         actor_label=str(actor_obj)[:300] if actor_obj else "",
-        actor_role=(
-            ("staff" if actor_obj.is_superuser else getattr(actor_obj, "role", ""))
-            if actor_obj
-            else ""
-        ),
+        actor_role=("staff" if actor_obj.is_school_staff else actor_obj.role) if actor_obj else "",
         action=action,
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",

@@ -17,6 +17,9 @@ one conditional UPDATE just before sending it. A row is in doubt only while it i
 a killed worker leaves at most one ``unknown`` row per sending thread
 (``PARTA_NOTIFY_THREADS``); the rest of its batch is due
 again when the hold ends, and a run that stops early gives it back at once.
+
+On PostgreSQL the outcome of the message just sent and the claim of the next one are one
+statement (both conditional UPDATEs in a ``WITH``): one round trip and one commit a message.
 """
 
 from __future__ import annotations
