@@ -116,7 +116,7 @@ def _description(session: LiveSession, *, with_link: bool) -> str:
     if session.teacher_id:
         lines.append(_("Teacher: %(name)s") % {"name": session.teacher.full_name})
     lines.append(
-        ngettext("%(minutes)d minute", "%(minutes)d minutes", session.duration_minutes)
+        ngettext("%(minutes)s minute", "%(minutes)s minutes", session.duration_minutes)
         % {"minutes": session.duration_minutes}
     )
     if session.description:
