@@ -37,7 +37,9 @@ def test_the_demo_has_one_upcoming_session_with_every_kind_of_answer():
     assert LiveSession.objects.count() == 1
     assert session.starts_at > timezone.now()
     assert session.teacher.email == DEMO_MODERATOR_EMAIL
-    answers = dict(Invitation.objects.filter(session=session).values_list("user__email", "response"))
+    answers = dict(
+        Invitation.objects.filter(session=session).values_list("user__email", "response")
+    )
     assert len(answers) == 5  # the whole course
     assert answers[DEMO_STUDENT_EMAIL] == Response.ACCEPTED
     assert sorted(answers.values()).count(Response.DECLINED) == 1
