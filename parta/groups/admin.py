@@ -163,7 +163,7 @@ class CalendarFeedAdmin(admin.ModelAdmin):
     def make_new_links(self, request, queryset):
         count = 0
         for feed in queryset.select_related("user").order_by("pk"):
-            feed_rotate(user=feed.user)
+            feed_rotate(user=feed.user, actor=request.user)
             count += 1
         self.message_user(
             request,

@@ -24,6 +24,7 @@ from django.utils.translation import ngettext
 from icalendar import Calendar, Event, vDuration
 
 from parta.accounts.models import User
+from parta.audit.services import record
 from parta.common.time import school_today, school_tz
 from parta.groups.models import CalendarFeed, LiveSession
 
@@ -55,13 +56,25 @@ def feed_get_or_create(*, user: User) -> CalendarFeed:
 
 
 @transaction.atomic
-def feed_rotate(*, user: User) -> CalendarFeed:
-    """A new secret link: the old address stops working at once."""
+def feed_rotate(*, user: User, actor: User | None = None, reason: str = "") -> CalendarFeed:
+    """A new secret link: the old address stops working at once. Made by someone else (staff
+    in the admin) it is written to the audit log, without the token."""
     feed = feed_get_or_create(user=user)
     feed = CalendarFeed.objects.select_for_update().get(pk=feed.pk)
+    before = feed.created_at
     feed.token = _new_token()
     feed.created_at = timezone.now()
     feed.save(update_fields=["token", "created_at"])
+    if actor is not None and actor.pk != user.pk:
+        record(
+            actor=actor,
+            action="groups.calendar_feed_rotate",
+            obj=feed,
+            subject=user,
+            before={"created_at": before},
+            after={"created_at": feed.created_at},
+            reason=reason,
+        )
     return feed
 
 

@@ -9,7 +9,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from parta.groups import session_selectors
 from parta.groups.calendar_feeds import calendar_ics, feed_by_token, feed_rotate
@@ -25,7 +25,7 @@ def _ics_response(content: bytes, *, filename: str, disposition: str) -> HttpRes
     return response
 
 
-@require_GET
+@require_safe  # some calendar apps ask with HEAD first
 def calendar_feed(request, token: str):
     """What Google or Apple calendars fetch: an unknown or replaced token is 404."""
     feed = feed_by_token(token=token)

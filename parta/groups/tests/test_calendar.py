@@ -13,6 +13,7 @@ from icalendar import Calendar
 from rest_framework.test import APIClient
 
 from parta.accounts.tests.factories import ModeratorFactory, StaffFactory, UserFactory
+from parta.audit.models import AuditEntry
 from parta.catalog.tests.factories import CourseFactory
 from parta.common.testing.queries import count_queries
 from parta.groups.calendar_feeds import feed_get_or_create, feed_links, session_uid
@@ -171,6 +172,7 @@ def test_a_new_link_makes_the_old_address_404(client, student):
     new = reverse("groups:calendar-feed", args=[CalendarFeed.objects.get(user=student).token])
     assert new != old
     assert Client().get(new).status_code == 200
+    assert not AuditEntry.objects.exists()  # one's own new link is not for the audit log
 
 
 def test_unknown_tokens_and_inactive_people_are_404(student):
@@ -328,4 +330,37 @@ def test_the_admin_never_shows_the_token_and_makes_new_links(client, student):
     )
     assert response.status_code == 200
     assert CalendarFeed.objects.get(pk=feed.pk).token != feed.token
+    entry = AuditEntry.objects.get(action="groups.calendar_feed_rotate")
+    assert entry.subject == student
+    assert feed.token not in str(entry.before) + str(entry.after)
     assert Client().get(reverse("groups:calendar-feed", args=[feed.token])).status_code == 404
+
+
+def test_the_feed_answers_head_and_refuses_writes(student):
+    url = reverse("groups:calendar-feed", args=[feed_get_or_create(user=student).token])
+    assert Client().head(url).status_code == 200
+    assert Client().post(url).status_code == 405
+
+
+def test_the_moderators_sessions_page_reads_in_a_fixed_number_of_queries(client, course):
+    moderator = ModeratorFactory()
+    client.force_login(moderator)
+    url = reverse("groups:my-sessions")
+
+    def count() -> int:
+        with count_queries() as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    _plan(course, actor=moderator)
+    count()  # the first visit makes the calendar link
+    few = count()
+    for n in range(2, 8):
+        _plan(
+            course,
+            actor=moderator,
+            teacher=ModeratorFactory(),
+            starts_at=timezone.now() + timedelta(days=n),
+        )
+    assert 'data-testid="led"' in client.get(url).content.decode()
+    assert count() == few
