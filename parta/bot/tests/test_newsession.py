@@ -191,7 +191,17 @@ def test_make_a_jitsi_room_and_the_whole_course(run_bot, telegram_peer, school, 
     assert "Link: a new Jitsi room" in confirm.text
     assert "For: the whole course" in confirm.text
     assert "Teacher: no teacher" in confirm.text
-    talk.press(_data(confirm, "Create"), invitations=3)
+    # Create pressed twice at once (a double tap): one session, one set of invitations.
+    create = _data(confirm, "Create")
+    sent = run_bot(
+        lambda: telegram_peer.push_callback(STAFF_CHAT, create),
+        lambda: telegram_peer.push_callback(STAFF_CHAT, create),
+        replies=1 + 3,
+    )
+    (done,) = [call for call in sent if call.chat_id == STAFF_CHAT]
+    assert done.text.startswith("Created")
+    alerts = [call.params.get("text") for call in telegram_peer.requests("answerCallbackQuery")]
+    assert alerts[-2:].count("This session has already been created.") == 1
     session = LiveSession.objects.get()
     assert session.meeting_url.startswith("https://jitsi.example.org/Parta-")
     assert session.duration_minutes == 75
