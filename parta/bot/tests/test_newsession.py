@@ -15,6 +15,7 @@ from parta.bot.session_dialogue import BadAnswer, parse_minutes, parse_start
 from parta.catalog.tests.factories import CourseFactory
 from parta.common.time import school_tz
 from parta.groups.models import Group, Invitation, LiveSession
+from parta.groups.selectors import teacher_choices
 from parta.groups.services import membership_place
 from parta.groups.sessions import session_fields_errors
 from parta.notifications.models import Message
@@ -464,3 +465,33 @@ def test_session_fields_errors_are_session_creates_rules():
     assert "meeting_url" in session_fields_errors(meeting_url="ftp://x.example.com/")
     assert session_fields_errors(meeting_url="") == {}  # empty: a Jitsi room
     assert session_dialogue.may_plan(None) is False
+
+
+def test_the_group_and_teacher_screens_take_the_same_queries_for_one_or_many():
+    """The screens' reads do not grow with the groups and teachers shown (the cache's own
+    queries, when it is the database, are the same in both)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    moderator = ModeratorFactory()
+
+    def queries(groups: int, teachers: int) -> tuple[int, int]:
+        course = CourseFactory()
+        for number in range(1, groups + 1):
+            Group.objects.create(course=course, number=number, teacher=ModeratorFactory())
+        for _n in range(teachers):
+            ModeratorFactory()
+        screen = session_dialogue.dialogue_start(user=moderator)
+        course_data = next(
+            data for row in screen.buttons for text, data in row if text == course.title
+        )
+        with CaptureQueriesContext(connection) as to_groups:
+            screen = session_dialogue.dialogue_press(user=moderator, data=course_data)
+        whole = screen.buttons[0][0][1]
+        with CaptureQueriesContext(connection) as to_teachers:
+            screen = session_dialogue.dialogue_press(user=moderator, data=whole)
+        shown = min(teacher_choices().count(), session_dialogue.TEACHER_BUTTONS)
+        assert len(screen.buttons) == shown + 2  # and No teacher, Cancel
+        return len(to_groups), len(to_teachers)
+
+    assert queries(1, 1) == queries(8, 6)
