@@ -57,7 +57,6 @@ COURSE, GROUP, TEACHER, WHEN, DURATION, LINK, CONFIRM, DONE = (
     "done",
 )
 CANCEL = "x"
-BUTTON_STEPS = {COURSE, GROUP, TEACHER, DURATION, LINK, CONFIRM}
 TEXT_STEPS = {WHEN, DURATION, LINK}
 STEPS_IN_ALL = 6
 _DATA = re.compile(r"ns:([0-9a-f]{8}):(c|g|t|d|l|ok|x):(\d{1,18})")
@@ -255,8 +254,10 @@ def _teacher_screen(state: dict, course: Course, group: Group | None) -> Screen:
         _("For: %(whom)s") % {"whom": escape(for_whom)},
         escape(_step_line(3, _("Who teaches it?"))),
     ]
-    if first:
+    if first and group is not None:
         lines.append(escape(_("⭐ teaches this group.")))
+    elif first:
+        lines.append(escape(_("⭐ teaches a group of this course.")))
     return Screen(
         text="\n".join(lines), buttons=[*rows, _cancel_row(state)], dialogue_id=state["id"]
     )

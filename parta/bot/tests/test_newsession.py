@@ -104,7 +104,7 @@ class Dialogue:
     def up_to_when(self, school, *, group=None):
         self.say("/newsession")
         self.press(_data(self.last, "Algebra"))
-        self.press(_data(self.last, group or "Group 1"))
+        self.teachers = self.press(_data(self.last, group or "Group 1"))
         self.press(_data(self.last, "No teacher"))
         return self.last
 
@@ -186,6 +186,9 @@ def test_make_a_jitsi_room_and_the_whole_course(run_bot, telegram_peer, school, 
     settings.PARTA_JITSI_BASE_URL = "https://jitsi.example.org/"
     talk = Dialogue(run_bot, telegram_peer)
     talk.up_to_when(school, group="The whole course")
+    # For the whole course, the teachers of its groups come first.
+    assert _buttons(talk.teachers)[0][0] == "⭐ Teacher Tom"
+    assert "⭐ teaches a group of this course." in talk.teachers.text
     talk.say(f"{_future(days=1):%Y-%m-%d %H:%M}")
     talk.say("1:15")  # typed instead of a button
     confirm = talk.press(_data(talk.last, "Make a Jitsi room"))
