@@ -384,3 +384,32 @@ def attendance_mark(
             changed.append(invitation)
     Invitation.objects.bulk_update(changed, ["attended"])
     return len(changed)
+
+
+# --- Checking answers before a session is made -------------------------------------
+
+
+def session_fields_errors(
+    *,
+    starts_at: datetime | None = None,
+    duration_minutes: int | None = None,
+    meeting_url: str | None = None,
+    now: datetime | None = None,
+) -> dict[str, list[str]]:
+    """``session_create``'s own rules (``_clean``) for the fields given, before anything is
+    made: ``{field: [messages]}`` for those that break them, empty when all pass. A dialogue
+    that asks one field at a time (the bot's /newsession) checks each answer with this;
+    ``session_create`` checks them all again, by the same code, when the session is made."""
+    now = now or timezone.now()
+    given = {
+        "starts_at": starts_at,
+        "duration_minutes": duration_minutes,
+        "meeting_url": meeting_url,
+    }
+    errors, _url = _clean(
+        starts_at=now + timedelta(days=1) if starts_at is None else starts_at,
+        duration_minutes=60 if duration_minutes is None else duration_minutes,
+        meeting_url=meeting_url or "",
+        now=now,
+    )
+    return {field: messages for field, messages in errors.items() if given[field] is not None}
