@@ -210,6 +210,16 @@ class LiveSettingsForm(forms.Form):
             help_text=gettext_lazy("Kept in the audit log with the values before and after."),
         )
 
+    def clean(self):
+        data = super().clean()
+        # The service's checks too, so that every problem shows at once.
+        values = {name: data[name] for name in LIVE_SETTINGS if name in data}
+        try:
+            data.update(live_settings_clean(values))
+        except ValidationFailed as exc:
+            self.put_errors(exc)
+        return data
+
     def setting_values(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in LIVE_SETTINGS}
 
