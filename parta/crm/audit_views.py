@@ -74,8 +74,16 @@ class AuditFilterForm(forms.Form):
         max_length=254,
         help_text=gettext_lazy("Email or id."),
     )
-    date_from = forms.DateField(label=gettext_lazy("From"), required=False)
-    date_to = forms.DateField(label=gettext_lazy("To"), required=False)
+    date_from = forms.DateField(
+        label=gettext_lazy("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    date_to = forms.DateField(
+        label=gettext_lazy("To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
     page = forms.IntegerField(required=False, min_value=1, max_value=PAGE_MAX)
 
     def clean_actor(self) -> str:

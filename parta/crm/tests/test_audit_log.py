@@ -283,6 +283,7 @@ def test_the_api_refuses_bad_filters_with_400_and_the_fields(client, people):
 
 
 def test_the_api_shows_one_entry_in_full(client, entries, people):
+    client.cookies["django_language"] = "en"
     response = client.get(
         API, {"object_type": "catalog.course"}, HTTP_AUTHORIZATION=_token(people["staff"])
     )

@@ -170,7 +170,7 @@ def test_the_name_and_contacts_show_in_every_pages_header_and_footer(
     assert "· Школа Ромашка</title>" in html
     assert 'href="mailto:help@romashka.example"' in html
     assert 'href="https://t.me/romashka_help"' in html
-    assert 'href="tel:+79123456789"' in html
+    assert 'href="tel:+79123456789">+7 912 345-67-89<' in html
     entry = AuditEntry.objects.get()
     assert entry.before == {
         "SCHOOL_NAME": "Parta",
