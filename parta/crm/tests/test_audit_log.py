@@ -309,3 +309,21 @@ def test_the_schema_has_the_audit_and_settings_endpoints(client):
     assert "/api/v1/crm/audit/" in schema
     assert "/api/v1/crm/settings/" in schema
     assert "crm_audit_list" in schema
+
+
+@pytest.mark.parametrize("count", [1, 30])
+def test_the_api_takes_the_same_queries_for_1_and_30_entries(
+    client, people, count, django_assert_num_queries
+):
+    for n in range(count):
+        entry(
+            actor=people["moderator"],
+            action="groups.attendance_mark",
+            subject=UserFactory(),
+            at=timezone.now() - timedelta(seconds=n),
+        )
+    auth = _token(people["staff"])
+    # The token with its user, the count, the page with its clients.
+    with django_assert_num_queries(3):
+        response = client.get(API, {"action": "groups."}, HTTP_AUTHORIZATION=auth)
+    assert response.json()["count"] == count
