@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "allauth",
     "allauth.account",
+    "constance",
     "parta.common",
     "parta.audit",
     "parta.accounts",
@@ -156,6 +157,7 @@ from config.settings.celery import *  # noqa: E402
 from config.settings.channels import *  # noqa: E402
 from config.settings.email import *  # noqa: E402
 from config.settings.groups import *  # noqa: E402
+from config.settings.live import *  # noqa: E402
 from config.settings.parta import *  # noqa: E402
 from config.settings.payments import *  # noqa: E402
 from config.settings.security import *  # noqa: E402
