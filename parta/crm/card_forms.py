@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from parta.billing.services.offline import OfflineMethod
+from parta.billing.services.offline import OfflineMethod, document_normalise
 from parta.catalog.forms import parse_major_units
 from parta.common.money import Money
 from parta.crm import services
@@ -151,7 +151,7 @@ class OfflinePaymentForm(ActionForm):
         values = {
             "amount": Money(data["amount"], data["currency"]).format(),
             "method": OfflineMethod(data["method"]).label,
-            "document": data["document"],
+            "document": document_normalise(data["document"]),
             "client": self.client.full_name,
             "item": self._item_title(),
         }
