@@ -6,7 +6,5 @@ app_name = "crm"
 
 urlpatterns: list = [
     path("clients/<id:pk>/", card_views.client_page, name="client"),
-    path(
-        "clients/<id:pk>/actions/<slug:action>/", card_views.client_action, name="client-action"
-    ),
+    path("clients/<id:pk>/actions/<slug:action>/", card_views.client_action, name="client-action"),
 ]

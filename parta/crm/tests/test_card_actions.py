@@ -122,9 +122,7 @@ def test_a_reason_is_required(client, staff, student):
 # --- offline payment ---------------------------------------------------------------------
 
 
-def test_offline_payment_for_a_course_pays_grants_and_posts_to_the_ledger(
-    client, staff, student
-):
+def test_offline_payment_for_a_course_pays_grants_and_posts_to_the_ledger(client, staff, student):
     item = CourseItemFactory(prices={"RUB": 199000})
     data = {
         "method": "transfer",
@@ -134,9 +132,7 @@ def test_offline_payment_for_a_course_pays_grants_and_posts_to_the_ledger(
         "amount": "1990",
         "reason": "invoice paid",
     }
-    step, done = act(
-        client, user=staff, client_id=student.pk, action="offline-payment", data=data
-    )
+    step, done = act(client, user=staff, client_id=student.pk, action="offline-payment", data=data)
     assert "1\u00a0990\u00a0₽" in step.context["summary"]
     assert done.status_code == 302
     order = Order.objects.get(user=student)
@@ -179,9 +175,7 @@ def test_a_document_pays_once(client, staff, student):
         "amount": "10",
         "reason": "again",
     }
-    step, done = act(
-        client, user=staff, client_id=student.pk, action="offline-payment", data=data
-    )
+    step, done = act(client, user=staff, client_id=student.pk, action="offline-payment", data=data)
     assert done.status_code == 409
     assert "R-9" in done.content.decode()
     assert Order.objects.count() == 1 and Payment.objects.count() == 1
@@ -212,9 +206,7 @@ def test_bad_offline_payments_change_nothing(client, staff, student, amount, cur
         "amount": amount,
         "reason": "test",
     }
-    step, done = act(
-        client, user=staff, client_id=student.pk, action="offline-payment", data=data
-    )
+    step, done = act(client, user=staff, client_id=student.pk, action="offline-payment", data=data)
     answer = done if done is not None else step
     assert answer.status_code == 400
     assert message() in _errors(answer)
