@@ -14,9 +14,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from parta.catalog.workspace import _put_errors
 from parta.common.errors import ApplicationError
 from parta.common.errors import PermissionDenied as DeniedByService
-from parta.catalog.workspace import _put_errors
 from parta.crm.card import client_card, client_get
 from parta.crm.card_forms import FORMS, ActionForm
 from parta.crm.formkeys import KeySpent, form_key_check, form_key_issue, form_key_spend

@@ -1,4 +1,4 @@
-from django.urls import path  # noqa: F401 (each CRM page adds its route here)
+from django.urls import path
 
 from parta.crm import card_views
 

@@ -164,5 +164,3 @@ def offline_method_of(payment: Payment) -> str:
         return ""
     method = payment.provider_payment_id.split(":", 1)[0]
     return str(OfflineMethod(method).label) if method in OfflineMethod.values else ""
-
-

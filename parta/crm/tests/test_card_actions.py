@@ -79,13 +79,15 @@ def test_grant_a_course_asks_first_then_grants_and_audits(client, staff, student
     assert "Алгебра" in step.context["summary"]
     assert done.status_code == 302
     grant = AccessGrant.objects.get(user=student, course=course)
-    assert grant.source == "manual" and grant.granted_by == staff
+    assert grant.source == "manual"
+    assert grant.granted_by == staff
     assert abs(grant.available_until - (timezone.now() + timedelta(days=30))) < timedelta(
         minutes=1
     )
     [entry] = _entries("access.grant")
     assert (entry.actor_id, entry.subject_id, entry.reason) == (staff.pk, student.pk, "a gift")
-    assert entry.after["course"] == course.pk and entry.after["is_active"] is True
+    assert entry.after["course"] == course.pk
+    assert entry.after["is_active"] is True
 
 
 def test_the_confirmation_step_changes_nothing(client, staff, student):
@@ -116,7 +118,8 @@ def test_a_reason_is_required(client, staff, student):
     step, _done = act(client, user=staff, client_id=student.pk, action="grant", data=data)
     assert step.status_code == 400
     assert "grant-reason" in step.content.decode()
-    assert not AccessGrant.objects.exists() and not AuditEntry.objects.exists()
+    assert not AccessGrant.objects.exists()
+    assert not AuditEntry.objects.exists()
 
 
 # --- offline payment ---------------------------------------------------------------------
@@ -143,8 +146,10 @@ def test_offline_payment_for_a_course_pays_grants_and_posts_to_the_ledger(client
     entries = LedgerEntry.objects.filter(order=order).order_by("id")
     assert [(e.kind, e.amount) for e in entries] == [("topup", 199000), ("spending", -199000)]
     [entry] = _entries("billing.offline_payment")
-    assert entry.actor_id == staff.pk and entry.subject_id == student.pk
-    assert entry.after["document"] == "П/П 17" and entry.after["amount"] == 199000
+    assert entry.actor_id == staff.pk
+    assert entry.subject_id == student.pk
+    assert entry.after["document"] == "П/П 17"
+    assert entry.after["amount"] == 199000
     assert entry.reason == "invoice paid"
 
 
@@ -175,10 +180,13 @@ def test_a_document_pays_once(client, staff, student):
         "amount": "10",
         "reason": "again",
     }
-    step, done = act(client, user=staff, client_id=student.pk, action="offline-payment", data=data)
+    _step, done = act(
+        client, user=staff, client_id=student.pk, action="offline-payment", data=data
+    )
     assert done.status_code == 409
     assert "R-9" in done.content.decode()
-    assert Order.objects.count() == 1 and Payment.objects.count() == 1
+    assert Order.objects.count() == 1
+    assert Payment.objects.count() == 1
     assert len(_entries("billing.offline_payment")) == 1
 
 
@@ -210,7 +218,8 @@ def test_bad_offline_payments_change_nothing(client, staff, student, amount, cur
     answer = done if done is not None else step
     assert answer.status_code == 400
     assert message() in _errors(answer)
-    assert not Order.objects.exists() and not Payment.objects.exists()
+    assert not Order.objects.exists()
+    assert not Payment.objects.exists()
     assert not AuditEntry.objects.exists()
 
 
@@ -228,7 +237,8 @@ def test_offline_payment_that_is_not_the_price_is_refused(client, staff, student
         client, user=staff, client_id=student.pk, action="offline-payment", data=data
     )
     assert done.status_code == 400
-    assert not Order.objects.exists() and not AuditEntry.objects.exists()
+    assert not Order.objects.exists()
+    assert not AuditEntry.objects.exists()
 
 
 # --- freeze, unfreeze --------------------------------------------------------------------
@@ -241,12 +251,15 @@ def test_freeze_and_unfreeze_a_plan(client, staff, student):
     end = grant.available_until
     data = {"grant": str(grant.pk), "days": "3", "reason": "ill"}
     step, done = act(client, user=staff, client_id=student.pk, action="freeze", data=data)
-    assert step.status_code == 200 and done.status_code == 302
+    assert step.status_code == 200
+    assert done.status_code == 302
     grant.refresh_from_db()
     assert grant.available_until == end + timedelta(days=3)
     [entry] = _entries("access.freeze")
-    assert entry.reason == "ill" and entry.actor_id == staff.pk
-    assert entry.before["frozen_days"] == 0 and entry.after["frozen_days"] == 3
+    assert entry.reason == "ill"
+    assert entry.actor_id == staff.pk
+    assert entry.before["frozen_days"] == 0
+    assert entry.after["frozen_days"] == 3
 
     freeze = AccessFreeze.objects.get()
     data = {"freeze": str(freeze.pk), "reason": "back"}
@@ -273,7 +286,8 @@ def test_freezing_an_expired_grant_is_refused(client, staff, student):
     _step, done = act(client, user=staff, client_id=student.pk, action="freeze", data=data)
     assert done.status_code == 400
     assert _ru("This access is not running now.") in _errors(done)
-    assert not AccessFreeze.objects.exists() and not AuditEntry.objects.exists()
+    assert not AccessFreeze.objects.exists()
+    assert not AuditEntry.objects.exists()
 
 
 # --- refunds -----------------------------------------------------------------------------
@@ -285,13 +299,16 @@ def test_refund_a_purchase_to_the_balance(client, staff, student):
     grant = AccessGrant.objects.get(user=student)
     data = {"target": f"grant:{grant.pk}", "destination": "balance", "reason": "moved away"}
     step, done = act(client, user=staff, client_id=student.pk, action="refund", data=data)
-    assert step.status_code == 200 and done.status_code == 302
+    assert step.status_code == 200
+    assert done.status_code == 302
     refund = Refund.objects.get()
-    assert refund.destination == "balance" and refund.status == "succeeded"
+    assert refund.destination == "balance"
+    assert refund.status == "succeeded"
     assert 0 < refund.amount <= 300000
     assert BalanceAccount.objects.get(user=student).balance == refund.amount
     [entry] = _entries("billing.refund")
-    assert entry.reason == "moved away" and entry.after["amount"] == refund.amount
+    assert entry.reason == "moved away"
+    assert entry.after["amount"] == refund.amount
     assert entry.before["paid"] == 300000
 
 
@@ -330,7 +347,8 @@ def test_a_top_up_refund_larger_than_paid_is_refused(client, staff, student):
     _step, done = act(client, user=staff, client_id=student.pk, action="refund", data=data)
     assert done.status_code == 400
     assert "500" in done.content.decode()
-    assert not Refund.objects.exists() and AuditEntry.objects.count() == before
+    assert not Refund.objects.exists()
+    assert AuditEntry.objects.count() == before
     assert BalanceAccount.objects.get(user=student).balance == 50000
 
     data["amount"] = "200"
@@ -381,7 +399,8 @@ def test_a_moderator_moves_a_student_and_it_is_audited(client, student):
     assert done.status_code == 302
     assert Membership.objects.get(student=student, ended_at=None).group_id == target.pk
     [entry] = _entries("groups.move")
-    assert entry.actor_id == moderator.pk and entry.reason == "evening group"
+    assert entry.actor_id == moderator.pk
+    assert entry.reason == "evening group"
     assert (entry.before["group"], entry.after["group"]) == (current.group_id, target.pk)
 
 
@@ -397,7 +416,7 @@ def test_a_full_group_refuses_with_the_reason_and_staff_may_override(client, sta
     assert not _entries("groups.move")
 
     data["override"] = "on"
-    step, done = act(client, user=staff, client_id=student.pk, action="move", data=data)
+    _step, done = act(client, user=staff, client_id=student.pk, action="move", data=data)
     assert done.status_code == 302
     assert Membership.objects.get(student=student, ended_at=None).group_id == full.pk
     [entry] = _entries("groups.move")
@@ -412,12 +431,14 @@ def test_a_moderator_sends_an_email_through_the_outbox(client, student):
     client.force_login(moderator)
     data = {"channel": "email", "text": "Занятие переносится на среду.", "reason": "schedule"}
     step, done = act(client, user=moderator, client_id=student.pk, action="message", data=data)
-    assert step.status_code == 200 and done.status_code == 302
+    assert step.status_code == 200
+    assert done.status_code == 302
     message = Message.objects.get(user=student, kind="crm_message")
     assert message.channel == "email"
     assert message.context["text"] == "Занятие переносится на среду."
     [entry] = _entries("crm.message")
-    assert entry.actor_id == moderator.pk and entry.reason == "schedule"
+    assert entry.actor_id == moderator.pk
+    assert entry.reason == "schedule"
 
 
 def test_telegram_needs_a_connected_chat(client, staff, student):
@@ -444,7 +465,8 @@ def test_money_and_access_actions_are_staff_only(client, student, action):
             action_url(student.pk, action), fields(action, data, key=key, confirmed=confirmed)
         )
         assert response.status_code == 403
-    assert not AuditEntry.objects.exists() and not LedgerEntry.objects.exists()
+    assert not AuditEntry.objects.exists()
+    assert not LedgerEntry.objects.exists()
 
 
 @pytest.mark.parametrize("action", ["grant", "move", "message"])

@@ -122,7 +122,9 @@ def test_staff_see_every_section(client):
     page = response.content.decode()
     card = response.context["card"]
     assert card.money
-    assert len(card.grants) == 4 and len(card.orders) == 4 and len(card.payments) == 4
+    assert len(card.grants) == 4
+    assert len(card.orders) == 4
+    assert len(card.payments) == 4
     assert len(card.ledger) == 10  # 2 x (paid-in, spend) x 2 purchases + 2 corrections
     assert {s.title for s in card.stats} >= {g.course.title for g in card.grants}
     assert any(m.kind == "crm_message" for m in card.notifications)
@@ -169,7 +171,10 @@ def test_moderators_see_the_learning_parts_and_no_money(client):
     page = response.content.decode()
     card = response.context["card"]
     assert not card.money
-    assert card.orders == [] and card.payments == [] and card.ledger == [] and card.audit == []
+    assert card.orders == []
+    assert card.payments == []
+    assert card.ledger == []
+    assert card.audit == []
     for section in ("stats", "groups", "sessions", "threads"):
         assert f'id="{section}"' in page
     for section in ("balance", "grants", "orders", "payments", "ledger", "notifications", "audit"):
@@ -182,7 +187,8 @@ def test_students_get_403_and_visitors_sign_in(client):
     student = UserFactory()
     url = reverse("crm:client", args=[student.pk])
     response = client.get(url)
-    assert response.status_code == 302 and "login" in response.url
+    assert response.status_code == 302
+    assert "login" in response.url
     client.force_login(UserFactory())
     assert client.get(url).status_code == 403
     client.force_login(student)

@@ -36,9 +36,11 @@ def test_ten_recordings_of_one_document_pay_once():
 
     results, errors = run_together(10, record)
     assert len(results) == 1, errors
-    assert len(errors) == 9 and all(isinstance(e, DocumentAlreadyRecorded) for e in errors)
+    assert len(errors) == 9
+    assert all(isinstance(e, DocumentAlreadyRecorded) for e in errors)
     assert Payment.objects.count() == 1
-    assert Order.objects.count() == 1 and Order.objects.get().status == "paid"
+    assert Order.objects.count() == 1
+    assert Order.objects.get().status == "paid"
     assert AccessGrant.objects.filter(user=student).count() == 1
     assert LedgerEntry.objects.count() == 2
     assert AuditEntry.objects.filter(action="billing.offline_payment").count() == 1
@@ -61,6 +63,7 @@ def test_ten_top_ups_with_one_document_credit_once():
         )
 
     results, errors = run_together(10, record)
-    assert len(results) == 1 and len(errors) == 9
+    assert len(results) == 1
+    assert len(errors) == 9
     assert student.balance_accounts.get().balance == 500000
     assert ledger_check() == []
