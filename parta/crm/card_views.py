@@ -58,12 +58,14 @@ def client_page(request, pk: int) -> HttpResponse:
 
 
 def _render_action(request, form: ActionForm, *, confirm: bool, status: int) -> HttpResponse:
-    context = {
-        "client": form.client,
-        "form": form,
-        "confirm": confirm,
-        "summary": form.summary() if confirm else "",
-    }
+    summary = ""
+    if confirm:
+        try:
+            summary = form.summary()
+        except ApplicationError as exc:  # e.g. a refund with nothing left to refund
+            _put_errors(form, exc)
+            confirm, status = False, exc.status_code
+    context = {"client": form.client, "form": form, "confirm": confirm, "summary": summary}
     return render(request, TEMPLATES + "action.html", context, status=status)
 
 
@@ -96,7 +98,7 @@ def client_action(request, pk: int, action: str) -> HttpResponse:
     except DeniedByService as exc:
         raise PermissionDenied(exc.message) from exc
     except ApplicationError as exc:
-        _put_errors(form, exc, aliases={"grant": "grant", "group": "group"})
+        _put_errors(form, exc)
         return _render_action(request, form, confirm=False, status=exc.status_code)
     messages.success(request, done)
     return redirect("crm:client", client.pk)
