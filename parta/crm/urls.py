@@ -1,10 +1,12 @@
 from django.urls import path
 
-from parta.crm import audit_views
+from parta.crm import audit_views, card_views
 
 app_name = "crm"
 
 urlpatterns: list = [
     path("audit/", audit_views.audit, name="audit"),
     path("settings/", audit_views.live_settings, name="settings"),
+    path("clients/<id:pk>/", card_views.client_page, name="client"),
+    path("clients/<id:pk>/actions/<slug:action>/", card_views.client_action, name="client-action"),
 ]

@@ -41,7 +41,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from parta.accounts.models import Role, User
-from parta.audit.services import record_change
+from parta.audit.services import record, record_change
 from parta.catalog.models import Course
 from parta.common.db import insert_unless_exists
 from parta.common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -295,10 +295,11 @@ def membership_end(
 
 @transaction.atomic
 def membership_move(
-    *, student: User, group: Group, by: User, override: bool = False
+    *, student: User, group: Group, by: User, override: bool = False, reason: str = ""
 ) -> Membership:
     """Move a student from their current group of ``group``'s course into ``group``. A
-    full group refuses (GroupFull); staff may pass ``override`` to move them anyway."""
+    full group refuses (GroupFull); staff may pass ``override`` to move them anyway.
+    The move is written to the audit log with ``reason``."""
     if not may_manage_groups(by):
         raise PermissionDenied(_("Only moderators and staff move students between groups."))
     if override and not may_overfill(by):
@@ -342,6 +343,19 @@ def membership_move(
         student=student, group=target, course_id=course.pk, started_at=now, placed_by=by
     )
     _count(target.pk, +1)
+    record(
+        actor=by,
+        action="groups.move",
+        obj=moved,
+        subject=student,
+        before={"group": current.group_id, "course": course.pk},
+        after={
+            "group": target.pk,
+            "course": course.pk,
+            "over_the_limit": target.members_count >= course.max_group_size,
+        },
+        reason=reason,
+    )
     return moved
 
 
