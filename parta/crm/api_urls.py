@@ -1,16 +1,12 @@
 from django.urls import path
 
-from parta.crm import audit_apis
-
-# Included under /api/v1/ by config.urls, in the "api" namespace.
-urlpatterns: list = [
-    path("crm/audit/", audit_apis.AuditListApi.as_view(), name="crm-audit"),
-    path("crm/settings/", audit_apis.LiveSettingsApi.as_view(), name="crm-settings"),
-from parta.crm import card_apis
+from parta.crm import audit_apis, card_apis
 
 # Included under /api/v1/ by config.urls, in the "api" namespace.
 _CLIENT = "crm/clients/<id:pk>/"
 urlpatterns: list = [
+    path("crm/audit/", audit_apis.AuditListApi.as_view(), name="crm-audit"),
+    path("crm/settings/", audit_apis.LiveSettingsApi.as_view(), name="crm-settings"),
     path(_CLIENT, card_apis.ClientCardApi.as_view(), name="crm-client"),
     path(_CLIENT + "grants/", card_apis.GrantApi.as_view(), name="crm-client-grant"),
     path(
