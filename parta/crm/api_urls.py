@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401 (each CRM endpoint adds its route here)
+from django.urls import path
+
+from parta.crm import client_apis
 
 # Included under /api/v1/ by config.urls, in the "api" namespace.
-urlpatterns: list = []
+urlpatterns: list = [
+    path("crm/clients/", client_apis.ClientListApi.as_view(), name="crm-clients"),
+]
