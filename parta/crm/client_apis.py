@@ -83,9 +83,8 @@ def _bounded(raw, *, name: str, default: int, low: int, high: int) -> int:
         return default
     text = str(raw)
     if not text.isdigit() or len(text) > 9 or not low <= int(text) <= high:
-        raise ValidationFailed(
-            {name: [_("Enter a whole number from %(low)d to %(high)d.") % {"low": low, "high": high}]}
-        )
+        message = _("Enter a whole number from %(low)d to %(high)d.") % {"low": low, "high": high}
+        raise ValidationFailed({name: [message]})
     return int(text)
 
 

@@ -51,9 +51,7 @@ def client_list(request):
 def client_export(request):
     form = ClientFilterForm(request.GET or None)
     if form.is_bound and not form.is_valid():
-        return render(
-            request, "error.html", {"message": form.error_text()}, status=400
-        )
+        return render(request, "error.html", {"message": form.error_text()}, status=400)
     filters = form.filters() if form.is_bound else ClientFilters()
     spool, _count = clients_workbook_file(
         clients.clients_for_export(filters=filters), clients.currencies_in_use()

@@ -17,11 +17,11 @@ from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import BooleanField, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.expressions import RawSQL
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from parta.access.models import AccessGrant, GrantSource
 from parta.accounts.models import Role, User
@@ -165,45 +165,77 @@ def clients_filtered(
         qs = qs.filter(created_at__lt=_day_start(filters.registered_to + timedelta(days=1)))
     if filters.active_from:
         qs = qs.filter(
-            Exists(
-                DailyActivity.objects.filter(user=OuterRef("pk"), day__gte=filters.active_from)
-            )
+            Exists(DailyActivity.objects.filter(user=OuterRef("pk"), day__gte=filters.active_from))
         )
     if filters.active_to:
         qs = qs.filter(
-            Exists(
-                DailyActivity.objects.filter(user=OuterRef("pk"), day__lte=filters.active_to)
-            )
+            Exists(DailyActivity.objects.filter(user=OuterRef("pk"), day__lte=filters.active_to))
         ).exclude(
             Exists(DailyActivity.objects.filter(user=OuterRef("pk"), day__gt=filters.active_to))
         )
     return qs
 
 
-def clients_list(*, filters: ClientFilters, today: date, now: datetime | None = None) -> QuerySet:
-    """The filtered students with their status and last active day, sorted."""
-    now = now or timezone.now()
-    qs = clients_filtered(filters=filters, today=today, now=now).only(
-        "id", "full_name", "email", "phone", "created_at"
+def _narrowed(filters: ClientFilters) -> bool:
+    return bool(
+        filters.status
+        or filters.course_id
+        or filters.group_id
+        or filters.plan_id
+        or filters.active_from
+        or filters.active_to
     )
+
+
+def clients_matching(
+    *, filters: ClientFilters, today: date, now: datetime | None = None
+) -> tuple[QuerySet, int | None]:
+    """The matching students and, when already known, their number.
+
+    On PostgreSQL a filter made of EXISTS conditions (status, course, group, plan,
+    activity) is run on its own first, for the ids, and the page then reads
+    ``id = ANY(ids)`` (one array parameter, hashed). Joined with the ORDER BY ... LIMIT
+    of a page, the planner runs those EXISTS as a semi-join that rescans every match for
+    each student passed in name order: seconds at 100,000 students instead of
+    milliseconds. The ids query is also the count."""
+    now = now or timezone.now()
+    filtered = clients_filtered(filters=filters, today=today, now=now)
+    if connection.vendor != "postgresql" or not _narrowed(filters):
+        return filtered, None
+    ids = list(filtered.order_by().values_list("id", flat=True))
+    matching = User.objects.filter(
+        RawSQL(f'"{User._meta.db_table}"."id" = ANY(%s)', (ids,), output_field=BooleanField())
+    )
+    return matching, len(ids)
+
+
+def clients_list(
+    *, filters: ClientFilters, today: date, now: datetime | None = None
+) -> tuple[QuerySet, int | None]:
+    """The matching students with their status and last active day, sorted; and their
+    number when ``clients_matching`` knows it."""
+    now = now or timezone.now()
+    matching, count = clients_matching(filters=filters, today=today, now=now)
+    qs = matching.only("id", "full_name", "email", "phone", "created_at")
     qs = st.annotate_status(qs, today=today, now=now).annotate(
         last_active=Subquery(
             DailyActivity.objects.filter(user=OuterRef("pk")).order_by("-day").values("day")[:1]
         )
     )
-    return qs.order_by(*_ordering(filters.sort))
+    return qs.order_by(*_ordering(filters.sort)), count
 
 
 class _CountedPaginator(Paginator):
-    """Counts the filtered rows without the page's subqueries."""
+    """Counts the filtered rows without the page's subqueries (or takes a known count)."""
 
-    def __init__(self, object_list, per_page, *, count_from: QuerySet):
+    def __init__(self, object_list, per_page, *, count_from: QuerySet, known: int | None):
         super().__init__(object_list, per_page)
         self._count_from = count_from
+        self._known = known
 
     @cached_property
     def count(self) -> int:
-        return self._count_from.count()
+        return self._known if self._known is not None else self._count_from.count()
 
 
 # --- What a row shows -----------------------------------------------------------------------
@@ -265,9 +297,9 @@ def reason_text(user: User, *, grant: AccessGrant | None, plan_title: str, today
             if days <= 0:
                 text += ", " + _("ends today")
             else:
-                text += ", " + ngettext(
-                    "ends in %(days)d day", "ends in %(days)d days", days
-                ) % {"days": days}
+                text += ", " + ngettext("ends in %(days)d day", "ends in %(days)d days", days) % {
+                    "days": days
+                }
         return text
     if status == st.FROZEN:
         return _("frozen until %(date)s") % {"date": _short_date(user.frozen_until, today)}
@@ -299,8 +331,9 @@ def _grants_with_plans(users: list[User]) -> tuple[dict[int, AccessGrant], dict[
             lines[grant.id] = int(match.group(1))
     titles = (
         dict(
-            OrderLine.objects.filter(id__in=set(lines.values()), item__plan__isnull=False)
-            .values_list("id", "item__plan__title")
+            OrderLine.objects.filter(
+                id__in=set(lines.values()), item__plan__isnull=False
+            ).values_list("id", "item__plan__title")
         )
         if lines
         else {}
@@ -308,7 +341,9 @@ def _grants_with_plans(users: list[User]) -> tuple[dict[int, AccessGrant], dict[
     return grants, {grant_id: titles.get(line_id, "") for grant_id, line_id in lines.items()}
 
 
-def _money_by_user(model_qs, user_ids, *, user_field: str, value: str) -> dict[int, dict[str, int]]:
+def _money_by_user(
+    model_qs, user_ids, *, user_field: str, value: str
+) -> dict[int, dict[str, int]]:
     rows = (
         model_qs.filter(**{f"{user_field}__in": user_ids})
         .order_by()
@@ -373,10 +408,12 @@ def clients_page(
     """A page of the list: ``page.object_list`` holds ClientRow objects."""
     today = school_today()
     now = timezone.now()
+    users, count = clients_list(filters=filters, today=today, now=now)
     paginator = _CountedPaginator(
-        clients_list(filters=filters, today=today, now=now),
+        users,
         per_page,
         count_from=clients_filtered(filters=filters, today=today, now=now),
+        known=count,
     )
     result = paginator.get_page(page)
     result.object_list = client_rows(result.object_list, today=today, money=money)
@@ -389,9 +426,10 @@ def clients_slice(
     """The API's page: (count, rows)."""
     today = school_today()
     now = timezone.now()
-    count = clients_filtered(filters=filters, today=today, now=now).count()
-    users = clients_list(filters=filters, today=today, now=now)[offset : offset + limit]
-    return count, client_rows(users, today=today, money=money)
+    users, count = clients_list(filters=filters, today=today, now=now)
+    if count is None:
+        count = clients_filtered(filters=filters, today=today, now=now).count()
+    return count, client_rows(users[offset : offset + limit], today=today, money=money)
 
 
 def clients_for_export(*, filters: ClientFilters) -> Iterator[ClientRow]:
@@ -399,7 +437,7 @@ def clients_for_export(*, filters: ClientFilters) -> Iterator[ClientRow]:
     of queries per batch), so memory stays flat."""
     today = school_today()
     now = timezone.now()
-    ordered = clients_list(filters=filters, today=today, now=now)
+    ordered, _count = clients_list(filters=filters, today=today, now=now)
     batch: list[User] = []
     for user in ordered.iterator(chunk_size=EXPORT_BATCH):
         batch.append(user)

@@ -88,18 +88,21 @@ def _running_freezes(now: datetime) -> QuerySet:
     return AccessFreeze.objects.filter(ended_at__isnull=True, starts_at__lte=now, ends_at__gt=now)
 
 
-def _live_unfrozen(now: datetime) -> QuerySet:
-    """The user's grants that give access at ``now``. A grant never frozen
-    (``frozen_days`` = 0) skips the freeze lookup."""
+def _live_unfrozen(now: datetime, user=None) -> QuerySet:
+    """The user's grants that give access at ``now`` (``user``: an OuterRef to the
+    user's id, the outer query's pk by default). A grant never frozen (``frozen_days``
+    = 0) skips the freeze lookup."""
+    user = OuterRef("pk") if user is None else user
     return (
-        AccessGrant.objects.filter(user=OuterRef("pk"), is_active=True, starts_at__lte=now)
+        AccessGrant.objects.filter(user=user, is_active=True, starts_at__lte=now)
         .filter(Q(available_until__isnull=True) | Q(available_until__gt=now))
         .filter(Q(frozen_days=0) | ~Exists(_running_freezes(now).filter(grant=OuterRef("pk"))))
     )
 
 
-def _user_freezes(now: datetime) -> QuerySet:
-    return _running_freezes(now).filter(grant__user=OuterRef("pk"), grant__is_active=True)
+def _user_freezes(now: datetime, user=None) -> QuerySet:
+    user = OuterRef("pk") if user is None else user
+    return _running_freezes(now).filter(grant__user=user, grant__is_active=True)
 
 
 def _ended_grants(now: datetime) -> QuerySet:
@@ -119,10 +122,12 @@ def _ended_grants(now: datetime) -> QuerySet:
     )
 
 
-def _paid_q() -> Q:
-    return Q(Exists(Payment.objects.filter(user=OuterRef("pk")))) | Q(
-        Exists(Order.objects.filter(user=OuterRef("pk"), status=OrderStatus.PAID, total__gt=0))
-    )
+def _payments() -> QuerySet:
+    return Payment.objects.filter(user=OuterRef("pk"))
+
+
+def _paid_orders() -> QuerySet:
+    return Order.objects.filter(user=OuterRef("pk"), status=OrderStatus.PAID, total__gt=0)
 
 
 # --- The annotations --------------------------------------------------------------------
@@ -140,9 +145,7 @@ def annotate_status(qs: QuerySet, *, today: date, now: datetime | None = None) -
         F("available_until").desc(nulls_first=True), "-starts_at", "-id"
     )
     last_ended = _ended_grants(now).order_by("-ended", "-id")
-    counted = (
-        _live_unfrozen(now).order_by().values("user").annotate(n=Count("id")).values("n")[:1]
-    )
+    counted = _live_unfrozen(now).order_by().values("user").annotate(n=Count("id")).values("n")[:1]
     qs = qs.annotate(
         access_grant_id=Subquery(longest.values("id")[:1]),
         access_until=Subquery(longest.values("available_until")[:1]),
@@ -150,10 +153,18 @@ def annotate_status(qs: QuerySet, *, today: date, now: datetime | None = None) -
         frozen_until=Subquery(_user_freezes(now).order_by("-ends_at").values("ends_at")[:1]),
         ended_at=Subquery(last_ended.values("ended")[:1]),
         ended_switched_off=Subquery(
-            last_ended.annotate(off=ExpressionWrapper(~Q(is_active=True), BooleanField()))
-            .values("off")[:1]
+            last_ended.annotate(off=ExpressionWrapper(~Q(is_active=True), BooleanField())).values(
+                "off"
+            )[:1]
         ),
-        ever_paid=ExpressionWrapper(_paid_q(), output_field=BooleanField()),
+        # LIMIT 1 lookups, not EXISTS: PostgreSQL would hash a whole table for an EXISTS
+        # in the select list, though only the page's rows need it.
+        ever_paid=Coalesce(
+            Subquery(_payments().values(one=Value(True))[:1]),
+            Subquery(_paid_orders().values(one=Value(True))[:1]),
+            Value(False),
+            output_field=BooleanField(),
+        ),
     )
     qs = qs.annotate(
         crm_status=Case(
@@ -185,25 +196,36 @@ def annotate_status(qs: QuerySet, *, today: date, now: datetime | None = None) -
 
 def status_q(status: str, *, today: date, now: datetime | None = None) -> Q:
     """The users whose status filter is ``status`` (a key of STATUS_FILTERS), as EXISTS
-    conditions; the same rules as ``annotate_status``."""
+    conditions; the same rules as ``annotate_status``.
+
+    Each starts from the rows that make the status (a grant ending within the window, a
+    running freeze, an ended grant) and rules out the user's other grants inside that
+    EXISTS, so PostgreSQL walks the few candidate rows (by the partial indexes on
+    ``available_until`` and on running freezes) instead of anti-joining every user."""
     now = now or timezone.now()
     horizon = expiring_horizon(today)
-    live = Q(Exists(_live_unfrozen(now)))
-    frozen = Q(Exists(_user_freezes(now)))
     if status == ACTIVE:
-        return live
+        return Q(Exists(_live_unfrozen(now)))
     if status == EXPIRING:
-        return Q(Exists(_live_unfrozen(now).filter(available_until__lt=horizon))) & ~Q(
-            Exists(
-                _live_unfrozen(now).filter(
-                    Q(available_until__isnull=True) | Q(available_until__gte=horizon)
-                )
-            )
+        longer = _live_unfrozen(now, OuterRef("user_id")).filter(
+            Q(available_until__isnull=True) | Q(available_until__gte=horizon)
         )
+        # Spelled out (not _live_unfrozen plus a filter) so the planner sees the window.
+        ending = AccessGrant.objects.filter(
+            user=OuterRef("pk"),
+            is_active=True,
+            starts_at__lte=now,
+            available_until__gt=now,
+            available_until__lt=horizon,
+        ).filter(Q(frozen_days=0) | ~Exists(_running_freezes(now).filter(grant=OuterRef("pk"))))
+        return Q(Exists(ending.exclude(Exists(longer))))
     if status == FROZEN:
-        return frozen & ~live
+        live = _live_unfrozen(now, OuterRef("grant__user_id"))
+        return Q(Exists(_user_freezes(now).exclude(Exists(live))))
     if status == EXPIRED:
-        return Q(Exists(_ended_grants(now))) & ~live & ~frozen
+        live = _live_unfrozen(now, OuterRef("user_id"))
+        frozen = _user_freezes(now, OuterRef("user_id"))
+        return Q(Exists(_ended_grants(now).exclude(Exists(live)).exclude(Exists(frozen))))
     if status == NEVER_PAID:
-        return ~_paid_q()
+        return ~Q(Exists(_payments())) & ~Q(Exists(_paid_orders()))
     raise ValueError(f"Unknown status filter {status!r}")
