@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.http import FileResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from parta.accounts.views import XLSX_CONTENT_TYPE
@@ -43,7 +44,12 @@ def client_list(request):
     }
     partial = request.htmx and not request.htmx.history_restore_request
     template = "crm/_clients_results.html" if partial else "crm/clients.html"
-    return render(request, template, context, status=400 if error else 200)
+    response = render(request, template, context, status=400 if error else 200)
+    if partial and not error:
+        # The address bar gets the filters as set, without the form's empty fields.
+        query = filters.query(page=page.number)
+        response["HX-Push-Url"] = reverse("crm:clients") + (f"?{query}" if query else "")
+    return response
 
 
 @staff_required
