@@ -1,10 +1,11 @@
 from django.urls import path
 
-from parta.crm import audit_apis, card_apis
+from parta.crm import audit_apis, card_apis, client_apis
 
 # Included under /api/v1/ by config.urls, in the "api" namespace.
 _CLIENT = "crm/clients/<id:pk>/"
 urlpatterns: list = [
+    path("crm/clients/", client_apis.ClientListApi.as_view(), name="crm-clients"),
     path("crm/audit/", audit_apis.AuditListApi.as_view(), name="crm-audit"),
     path("crm/settings/", audit_apis.LiveSettingsApi.as_view(), name="crm-settings"),
     path(_CLIENT, card_apis.ClientCardApi.as_view(), name="crm-client"),
