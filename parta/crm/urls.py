@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401 (each CRM page adds its route here)
+from django.urls import path
+
+from parta.crm import dashboard_views
 
 app_name = "crm"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("", dashboard_views.dashboard, name="dashboard"),
+]
