@@ -110,8 +110,8 @@
           draw(canvas, {
             type: "line",
             data: {labels: labels, datasets: [
-              {label: t.solved, data: data.activity.solved, borderColor: COLOURS[0], backgroundColor: COLOURS[0], tension: 0.2, pointRadius: 0},
-              {label: t.active, data: data.activity.active, borderColor: COLOURS[2], backgroundColor: COLOURS[2], tension: 0.2, pointRadius: 0}
+              {label: t.solved, data: data.activity.solved, borderColor: COLOURS[0], backgroundColor: COLOURS[0], cubicInterpolationMode: "monotone", pointRadius: 0},
+              {label: t.active, data: data.activity.active, borderColor: COLOURS[2], backgroundColor: COLOURS[2], cubicInterpolationMode: "monotone", pointRadius: 0}
             ]},
             options: baseOptions()
           });
