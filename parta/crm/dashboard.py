@@ -164,7 +164,7 @@ def _registrations(since: datetime, until: datetime, days: list[date]) -> dict:
         User.objects.filter(role=Role.STUDENT, created_at__gte=since, created_at__lt=until)
         .annotate(day=TruncDate("created_at", tzinfo=school_tz()))
         .values("day")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
         .order_by()
     )
     series = _series(days, {row["day"]: row["n"] for row in rows})
@@ -246,25 +246,31 @@ def _expiring(now: datetime) -> dict:
 
 
 def _renewals(since: datetime, until: datetime, days: list[date]) -> dict:
+    """Two queries: the ended grants per day, then those of them with a newer grant (a
+    filter, so PostgreSQL runs it as one semi-join instead of a lookup per grant)."""
+    tz = school_tz()
+    ended_in_period = AccessGrant.objects.filter(
+        available_until__gte=since,
+        available_until__lt=until,
+        source__in=[GrantSource.PURCHASE, GrantSource.PLAN],
+    )
     later = AccessGrant.objects.filter(
         user_id=OuterRef("user_id"),
         course_id=OuterRef("course_id"),
         created_at__gt=OuterRef("created_at"),
     ).filter(Q(available_until__isnull=True) | Q(available_until__gt=OuterRef("available_until")))
-    rows = (
-        AccessGrant.objects.filter(
-            available_until__gte=since,
-            available_until__lt=until,
-            source__in=[GrantSource.PURCHASE, GrantSource.PLAN],
+
+    def per_day(queryset) -> list[int]:
+        rows = (
+            queryset.annotate(day=TruncDate("available_until", tzinfo=tz))
+            .values("day")
+            .annotate(n=Count("*"))
+            .order_by()
         )
-        .annotate(day=TruncDate("available_until", tzinfo=school_tz()), renewed=Exists(later))
-        .values("day")
-        .annotate(ended=Count("id"), renewed_n=Count("id", filter=Q(renewed=True)))
-        .order_by()
-    )
-    rows = list(rows)
-    ended = _series(days, {row["day"]: row["ended"] for row in rows})
-    renewed = _series(days, {row["day"]: row["renewed_n"] for row in rows})
+        return _series(days, {row["day"]: row["n"] for row in rows})
+
+    ended = per_day(ended_in_period)
+    renewed = per_day(ended_in_period.filter(Exists(later)))
     ended_total, renewed_total = sum(ended), sum(renewed)
     return {
         "ended": ended,
@@ -278,7 +284,7 @@ def _renewals(since: datetime, until: datetime, days: list[date]) -> dict:
 def dashboard_data(*, start: date, end: date, money: bool, now: datetime | None = None) -> dict:
     """The figures of ``start``..``end`` (school days, both included). ``money``: also
     revenue, paying students, expiring access and renewals (staff only). A constant
-    number of queries: 5 without money, 9 with."""
+    number of queries: 5 without money, 10 with."""
     now = now or timezone.now()
     since, until = _bounds(start, end)
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
