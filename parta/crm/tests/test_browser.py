@@ -33,8 +33,8 @@ def school():
         order_paid(order=order, provider="sandbox", provider_payment_id=f"b{i}",
                    amount=order.total, currency=currency)  # fmt: skip
         for back in range(0, 20, 3 + i):
-            DailyActivity.objects.create(user=buyer, course=course,
-                                         day=today - timedelta(days=back), tasks_solved=i + 1)  # fmt: skip
+            day = today - timedelta(days=back)
+            DailyActivity.objects.create(user=buyer, course=course, day=day, tasks_solved=i + 1)
     GroupFactory(course=CourseFactory(title="Алгебра", max_group_size=10), members_count=7)
     return course
 
