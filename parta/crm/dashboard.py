@@ -247,7 +247,9 @@ def _expiring(now: datetime) -> dict:
 
 def _renewals(since: datetime, until: datetime, days: list[date]) -> dict:
     """Two queries: the ended grants per day, then those of them with a newer grant (a
-    filter, so PostgreSQL runs it as one semi-join instead of a lookup per grant)."""
+    filter, so PostgreSQL runs it as one semi-join instead of a lookup per grant). The
+    newer grant ends after the period's start (implied, but said outright so the join
+    reads only those grants)."""
     tz = school_tz()
     ended_in_period = AccessGrant.objects.filter(
         available_until__gte=since,
@@ -258,7 +260,10 @@ def _renewals(since: datetime, until: datetime, days: list[date]) -> dict:
         user_id=OuterRef("user_id"),
         course_id=OuterRef("course_id"),
         created_at__gt=OuterRef("created_at"),
-    ).filter(Q(available_until__isnull=True) | Q(available_until__gt=OuterRef("available_until")))
+    ).filter(
+        Q(available_until__isnull=True)
+        | (Q(available_until__gt=OuterRef("available_until")) & Q(available_until__gt=since))
+    )
 
     def per_day(queryset) -> list[int]:
         rows = (
