@@ -62,6 +62,18 @@ class AccessGrant(TimeStampedModel):
                 condition=Q(is_active=True, available_until__isnull=False),
                 name="access_grant_active_until",
             ),
+            # The CRM dashboard: access open now and ending soon (the few grants that are on).
+            models.Index(
+                fields=["available_until", "user", "starts_at"],
+                condition=Q(is_active=True),
+                name="access_grant_open_until",
+            ),
+            # The CRM dashboard: paid access that ended in a period.
+            models.Index(
+                fields=["available_until", "source", "user", "course", "created_at"],
+                condition=Q(available_until__isnull=False),
+                name="access_grant_until",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

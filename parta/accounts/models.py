@@ -86,7 +86,8 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
                 condition=~models.Q(full_name=""), name="accounts_user_full_name_present"
             ),
         ]
-        # The CRM's clients list: students by name or registration, a page at a time.
+        # The CRM's clients list (students by name or registration, a page at a time) and
+        # the dashboard's registrations per day.
         indexes = [
             models.Index(
                 fields=["full_name", "id"],

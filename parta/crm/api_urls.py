@@ -1,6 +1,6 @@
 from django.urls import path
 
-from parta.crm import audit_apis, card_apis, client_apis
+from parta.crm import audit_apis, card_apis, client_apis, dashboard_apis
 
 # Included under /api/v1/ by config.urls, in the "api" namespace.
 _CLIENT = "crm/clients/<id:pk>/"
@@ -23,4 +23,5 @@ urlpatterns: list = [
     ),
     path(_CLIENT + "moves/", card_apis.MoveApi.as_view(), name="crm-client-move"),
     path(_CLIENT + "messages/", card_apis.MessageApi.as_view(), name="crm-client-message"),
+    path("crm/dashboard/", dashboard_apis.DashboardApi.as_view(), name="crm-dashboard"),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from parta.crm import audit_views, card_views, client_views
+from parta.crm import audit_views, card_views, client_views, dashboard_views
 
 app_name = "crm"
 
@@ -11,4 +11,5 @@ urlpatterns: list = [
     path("clients/<id:pk>/actions/<slug:action>/", card_views.client_action, name="client-action"),
     path("audit/", audit_views.audit, name="audit"),
     path("settings/", audit_views.live_settings, name="settings"),
+    path("", dashboard_views.dashboard, name="dashboard"),
 ]
