@@ -117,6 +117,8 @@ class CheckoutRequest:
     # The order's checkout this one replaces ("" for the first): with the order id it
     # makes the idempotency key of this checkout attempt.
     previous_session_id: str = ""
+    # Ask the provider to keep the payment method for later charges (recurring plans).
+    save_payment_method: bool = False
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,31 @@ class WebhookEvent:
     amount: int | None = None
     currency: str = ""
     failure_reason: str = ""
+    # The provider's handle on a payment method it kept (YooKassa's payment method id,
+    # T-Bank's RebillId, a CloudPayments token), for charges without the buyer.
+    saved_method_id: str = ""
+
+
+@dataclass(frozen=True)
+class ChargeRequest:
+    """A charge of a saved payment method without the buyer (a plan's renewal)."""
+
+    order_id: int
+    currency: str
+    amount: int
+    saved_method_id: str
+    idempotency_key: str
+    description: str = ""
+    customer_email: str = ""
+    receipt: Receipt | None = None
+
+
+@dataclass(frozen=True)
+class ChargeResult:
+    payment_id: str
+    succeeded: bool
+    pending: bool = False
+    failure_reason: str = ""
 
 
 # Database ids and amounts are signed 64-bit integers.
@@ -215,6 +242,10 @@ class PaymentProvider(ABC):
 
     def supports(self, currency: str) -> bool:
         return True
+
+    def charge(self, request: ChargeRequest) -> ChargeResult:
+        """Charge a saved payment method (recurring plans); providers that cannot say so."""
+        raise ProviderError(f"{self.name} does not charge saved payment methods.")
 
     def check_source(self, remote_addr: str) -> None:
         """Refuse (InvalidWebhook) a notification from an address the provider does not

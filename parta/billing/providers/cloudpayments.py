@@ -251,6 +251,9 @@ class CloudPaymentsProvider(PaymentProvider):
             amount=to_minor(data.get("Amount"), currency),
             currency=currency,
             failure_reason=reason,
+            saved_method_id=str(data.get("Token") or "")
+            if kind == EventKind.CHECKOUT_PAID
+            else "",
         )
 
     def webhook_reply(self, *, duplicate: bool) -> tuple[bytes, str] | None:

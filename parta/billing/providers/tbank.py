@@ -240,6 +240,7 @@ class TBankProvider(PaymentProvider):
             amount=amount_or_none(data.get("Amount")),
             currency="RUB",
             failure_reason=reason,
+            saved_method_id=str(data.get("RebillId") or ""),
         )
 
     def webhook_reply(self, *, duplicate: bool) -> tuple[bytes, str] | None:

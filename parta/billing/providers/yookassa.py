@@ -254,12 +254,14 @@ class YooKassaProvider(PaymentProvider):
             )
         metadata = data.get("metadata") or {}
         details = data.get("cancellation_details") or {}
+        method = data.get("payment_method") or {}
         return WebhookEvent(
             **common,
             order_id=id_or_none(metadata.get("order_id")),
             session_id=object_id,
             provider_payment_id=object_id,
             failure_reason=str(details.get("reason") or ""),
+            saved_method_id=str(method.get("id") or "") if method.get("saved") else "",
         )
 
     def _fetch(self, find_one, object_id: str):

@@ -246,3 +246,16 @@ def test_content_hmac_is_base64_of_hmac_sha256():
     body = json.dumps({"TransactionId": 1}).encode()
     raw = hmac.new(b"secret", body, hashlib.sha256).digest()
     assert content_hmac(body, "secret") == base64.b64encode(raw).decode()
+
+
+@pytest.mark.django_db
+def test_a_pay_notification_names_the_card_token_for_later(buyer, cloudpayments):
+    order = order_create(user=buyer, item_ids=[CourseItemFactory().pk], currency="RUB")
+    invoice = checkout_start(order=order, base_url="http://testserver").session.session_id
+    body, headers = cloudpayments.pay(invoice)
+    event = registry.get_provider("cloudpayments").parse_webhook(body, headers)
+    assert (event.saved_method_id, event.session_id, event.amount) == (
+        "tk_fake",
+        invoice,
+        order.total,
+    )

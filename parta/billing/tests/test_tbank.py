@@ -276,3 +276,18 @@ def test_an_unreachable_tbank_is_a_retryable_error(buyer, tbank):
     with pytest.raises(ProviderError) as caught:
         registry.get_provider("tbank").state("1")
     assert caught.value.retryable
+
+
+@pytest.mark.django_db
+def test_a_notification_names_the_rebill_id_for_later(buyer, tbank):
+    order = order_create(user=buyer, item_ids=[CourseItemFactory().pk], currency="RUB")
+    payment_id = checkout_start(order=order, base_url="http://testserver").session.session_id
+    data = json.loads(tbank.pay(payment_id)[1])
+    data["RebillId"] = 145919
+    data["Token"] = tbank_token(data, tbank.password)
+    event = registry.get_provider("tbank").parse_webhook(json.dumps(data).encode(), {})
+    assert (event.saved_method_id, event.session_id, event.amount) == (
+        "145919",
+        payment_id,
+        order.total,
+    )
