@@ -21,6 +21,23 @@ class UnknownProvider(LookupError):
     pass
 
 
+# The providers for Russia and the CIS (docs/payments.md compares them).
+PROVIDERS.update(
+    {
+        "yookassa": "parta.billing.providers.yookassa.YooKassaProvider",
+        "tbank": "parta.billing.providers.tbank.TBankProvider",
+        "cloudpayments": "parta.billing.providers.cloudpayments.CloudPaymentsProvider",
+    }
+)
+
+
+def provider_name_for(currency: str) -> str:
+    """The provider that takes new payments in ``currency``: the currency's entry in
+    settings.PARTA_PAYMENT_PROVIDER_BY_CURRENCY, else settings.PARTA_PAYMENT_PROVIDER."""
+    by_currency = getattr(settings, "PARTA_PAYMENT_PROVIDER_BY_CURRENCY", {}) or {}
+    return by_currency.get((currency or "").upper(), settings.PARTA_PAYMENT_PROVIDER)
+
+
 @cache
 def _load(name: str) -> PaymentProvider:
     return import_string(PROVIDERS[name])()

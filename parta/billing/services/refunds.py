@@ -39,6 +39,7 @@ from parta.billing.models import (
 from parta.billing.notices import refund_done_notify
 from parta.billing.providers.base import ProviderError, RefundRequest
 from parta.billing.providers.registry import get_provider
+from parta.billing.receipts import refund_receipt
 from parta.billing.services.ledger import (
     Line,
     hold_capture,
@@ -364,6 +365,7 @@ def _send_to_provider(refund: Refund) -> Refund:
                 amount=refund.amount,
                 currency=refund.currency,
                 idempotency_key=f"parta-refund-{refund.pk}",
+                receipt=refund_receipt(refund),
             )
         )
     except ProviderError as exc:
