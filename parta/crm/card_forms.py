@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from parta.billing.services.offline import OfflineMethod, document_normalise
 from parta.catalog.forms import parse_major_units
@@ -113,7 +113,9 @@ class GrantForm(ActionForm):
             course=target if kind == "course" else None,
             plan=target if kind == "plan" else None,
         )
-        return _("Access granted: %(n)d course(s).") % {"n": len(grants)}
+        return ngettext(
+            "Access granted to %(n)d course.", "Access granted to %(n)d courses.", len(grants)
+        ) % {"n": len(grants)}
 
 
 class OfflinePaymentForm(ActionForm):
@@ -205,7 +207,11 @@ class FreezeForm(ActionForm):
         return next(g for g in self.card.grants if str(g.pk) == self.cleaned_data["grant"])
 
     def summary(self) -> str:
-        return _("Freeze “%(course)s” of %(client)s for %(days)d day(s).") % {
+        return ngettext(
+            "Freeze “%(course)s” of %(client)s for %(days)d day.",
+            "Freeze “%(course)s” of %(client)s for %(days)d days.",
+            self.cleaned_data["days"],
+        ) % {
             "course": self._grant().course.title,
             "client": self.client.full_name,
             "days": self.cleaned_data["days"],
@@ -218,7 +224,9 @@ class FreezeForm(ActionForm):
             days=self.cleaned_data["days"],
             reason=self.cleaned_data["reason"],
         )
-        return _("Frozen: %(n)d course(s).") % {"n": len(freezes)}
+        return ngettext("%(n)d course frozen.", "%(n)d courses frozen.", len(freezes)) % {
+            "n": len(freezes)
+        }
 
 
 class UnfreezeForm(ActionForm):
