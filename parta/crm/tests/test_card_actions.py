@@ -14,6 +14,7 @@ from parta.accounts.tests.factories import ModeratorFactory, StaffFactory, UserF
 from parta.audit.models import AuditEntry
 from parta.billing.models import BalanceAccount, LedgerEntry, Order, Payment, Refund
 from parta.billing.services.offline import offline_payment_record
+from parta.billing.services.orders import order_create
 from parta.billing.tests.factories import CourseItemFactory, PlanFactory, PlanItemFactory
 from parta.catalog.tests.factories import CourseFactory
 from parta.common.money import Money
@@ -526,3 +527,25 @@ def test_csrf_is_checked(staff, student):
     )
     assert response.status_code == 403
     assert not LedgerEntry.objects.exists()
+
+
+def test_a_refund_with_nothing_paid_is_refused_at_the_confirmation_step(client, staff, student):
+    """A grant that names an order line whose order was never paid: the confirmation
+    step shows the billing service's refusal, and nothing changes."""
+    item = CourseItemFactory(prices={"RUB": 1000})
+    order = order_create(user=student, item_ids=[item.pk], currency="RUB")
+    grant = AccessGrant.objects.create(
+        user=student,
+        course=item.course,
+        source="purchase",
+        starts_at=timezone.now(),
+        reference=f"order-line:{order.lines.get().pk}",
+    )
+    data = {"target": f"grant:{grant.pk}", "destination": "balance", "reason": "x"}
+    step, _done = act(client, user=staff, client_id=student.pk, action="refund", data=data)
+    assert step.status_code == 400
+    assert _ru("Nothing was paid for this access, so there is nothing to refund.") in " ".join(
+        str(m) for m in step.context["form"].non_field_errors()
+    ) + _errors(step)
+    assert not Refund.objects.exists()
+    assert not AuditEntry.objects.exists()
