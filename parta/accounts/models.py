@@ -86,6 +86,20 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
                 condition=~models.Q(full_name=""), name="accounts_user_full_name_present"
             ),
         ]
+        # The CRM's clients list (students by name or registration, a page at a time) and
+        # the dashboard's registrations per day.
+        indexes = [
+            models.Index(
+                fields=["full_name", "id"],
+                condition=models.Q(role="student"),
+                name="accounts_student_name",
+            ),
+            models.Index(
+                fields=["created_at", "id"],
+                condition=models.Q(role="student"),
+                name="accounts_student_registered",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.full_name} <{self.email}>"

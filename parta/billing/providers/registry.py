@@ -10,7 +10,11 @@ from parta.billing.providers.base import PaymentProvider
 PROVIDERS = {
     "sandbox": "parta.billing.providers.sandbox.SandboxProvider",
     "stripe": "parta.billing.providers.stripe.StripeProvider",
+    "offline": "parta.billing.providers.offline.OfflineProvider",
 }
+# Always on, whatever PARTA_PAYMENT_PROVIDERS says: staff record cash and bank transfers
+# (and refund them) in any set-up; it takes no money online and answers no webhook.
+ALWAYS_ENABLED = ("offline",)
 
 
 class UnknownProvider(LookupError):
@@ -40,7 +44,7 @@ def _load(name: str) -> PaymentProvider:
 
 
 def get_provider(name: str) -> PaymentProvider:
-    if name not in PROVIDERS or name not in enabled_providers():
+    if name not in PROVIDERS or (name not in enabled_providers() and name not in ALWAYS_ENABLED):
         raise UnknownProvider(name)
     return _load(name)
 

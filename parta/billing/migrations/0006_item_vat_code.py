@@ -7,7 +7,7 @@ import parta.billing.models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0004_verbose_names"),
+        ("billing", "0005_dashboard_indexes"),
     ]
 
     operations = [
