@@ -259,3 +259,19 @@ def test_a_pay_notification_names_the_card_token_for_later(buyer, cloudpayments)
         invoice,
         order.total,
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cloudpayments_notifies_the_live_site(live_server, cloudpayments):
+    from parta.accounts.tests.factories import UserFactory
+    from parta.common.testing.fakehttp import post
+
+    user = UserFactory(email="live@example.com")
+    order = order_create(user=user, item_ids=[CourseItemFactory().pk], currency="RUB")
+    invoice = checkout_start(order=order, base_url=live_server.url).session.session_id
+    body, headers = cloudpayments.pay(invoice)
+    response = post(f"{live_server.url}{WEBHOOK}", body, headers)
+    assert (response.status_code, response.json()) == (200, {"code": 0})
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert AccessGrant.objects.filter(user=user).count() == 1

@@ -31,3 +31,23 @@ def test_a_provider_per_currency_must_be_enabled_and_take_the_currency(settings)
     assert providers_per_currency(None) == []
     settings.PARTA_PAYMENT_PROVIDER_BY_CURRENCY = {"RUB": "tbank", "USD": "yookassa"}
     assert [e.id for e in providers_per_currency(None)] == ["parta.E010", "parta.E011"]
+
+
+def test_domain_code_never_imports_these_providers_or_their_sdk():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    pattern = re.compile(
+        r"^\s*(from|import)\s+(yookassa\b|parta\.billing\.providers\.(yookassa|tbank|cloudpayments)\b)",
+        re.M,
+    )
+    offenders = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if "tests" not in path.parts
+        and "testing" not in path.parts
+        and path.parent.name != "providers"
+        and pattern.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []

@@ -336,3 +336,22 @@ def test_other_currencies_go_to_the_default_provider(client, buyer, yookassa):
     client.get(reverse("billing:buy", args=[item.pk]) + "?currency=USD")
     assert Order.objects.get(user=buyer).provider == "sandbox"
     assert not yookassa.calls_to("/v3/payments")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_yookassa_notifies_the_live_site(live_server, yookassa):
+    from parta.accounts.tests.factories import UserFactory
+    from parta.common.testing.fakehttp import post
+
+    user = UserFactory(email="live@example.com")
+    item = CourseItemFactory(prices={"RUB": 50000})
+    order = order_create(user=user, item_ids=[item.pk], currency="RUB")
+    payment_id = checkout_start(order=order, base_url=live_server.url).session.session_id
+    yookassa.pay(payment_id)
+    url = f"{live_server.url}{WEBHOOK}"
+    body = yookassa.notification("payment.succeeded", payment_id)
+    response = post(url, body, {"Content-Type": "application/json"})
+    assert response.status_code == 200, response.text
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert AccessGrant.objects.filter(user=user).count() == 1
