@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "allauth",
     "allauth.account",
+    "constance",
     "parta.common",
     "parta.audit",
     "parta.accounts",
@@ -88,6 +89,10 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # No JIT: Parta's reads are short page queries, which PostgreSQL's JIT (switched on by
+    # its cost estimate) makes several times slower; set DATABASE_JIT=true to keep it.
+    if not env.bool("DATABASE_JIT", default=False):
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -156,6 +161,7 @@ from config.settings.celery import *  # noqa: E402
 from config.settings.channels import *  # noqa: E402
 from config.settings.email import *  # noqa: E402
 from config.settings.groups import *  # noqa: E402
+from config.settings.live import *  # noqa: E402
 from config.settings.parta import *  # noqa: E402
 from config.settings.payments import *  # noqa: E402
 from config.settings.security import *  # noqa: E402

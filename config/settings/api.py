@@ -28,4 +28,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The client card's message goes by email or Telegram only (not the site's list).
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelEnum": "parta.notifications.channels.base.Channel",
+        "CrmMessageChannelEnum": ["email", "telegram"],
+    },
 }

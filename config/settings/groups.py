@@ -9,3 +9,5 @@ PARTA_GROUPS_BATCH = env.int("PARTA_GROUPS_BATCH", default=3)
 PARTA_JITSI_BASE_URL = env.str("PARTA_JITSI_BASE_URL", default="https://meet.jit.si/")
 # The reminder with the meeting link goes out this many minutes before the start.
 PARTA_SESSION_REMIND_MINUTES = env.int("PARTA_SESSION_REMIND_MINUTES", default=30)
+# Students per group of a new course (each course then keeps its own number).
+PARTA_DEFAULT_GROUP_SIZE = env.int("PARTA_DEFAULT_GROUP_SIZE", default=30)

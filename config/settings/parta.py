@@ -19,3 +19,9 @@ PARTA_TIME_ZONE = env.str("PARTA_TIME_ZONE", default="Europe/Moscow")
 PARTA_CHAT_ASK_AFTER = env.int("PARTA_CHAT_ASK_AFTER", default=3)
 PARTA_CHAT_MESSAGES_PER_MINUTE = env.int("PARTA_CHAT_MESSAGES_PER_MINUTE", default=20)
 PARTA_MAX_ATTACHMENT_MB = env.int("PARTA_MAX_ATTACHMENT_MB", default=10)
+
+# The support contacts shown in every page's footer (empty: not shown). Defaults only:
+# staff change them, with the school's name, at /crm/settings/ (see config/settings/live.py).
+PARTA_SUPPORT_EMAIL = env.str("PARTA_SUPPORT_EMAIL", default="")
+PARTA_SUPPORT_TELEGRAM = env.str("PARTA_SUPPORT_TELEGRAM", default="")
+PARTA_SUPPORT_PHONE = env.str("PARTA_SUPPORT_PHONE", default="")

@@ -53,6 +53,7 @@ class AccessGrantAdmin(admin.ModelAdmin):
                     available_until=data.get("available_until"),
                     is_active=data["is_active"],
                     note=data.get("note", ""),
+                    by=request.user,
                 )
             else:
                 saved = access_grant_create(
@@ -70,12 +71,12 @@ class AccessGrantAdmin(admin.ModelAdmin):
         obj.refresh_from_db()
 
     def delete_model(self, request, obj):
-        access_grant_deactivate(grant=obj)
+        access_grant_deactivate(grant=obj, by=request.user)
         super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
         # "Delete selected" too: each grant is switched off first (the cache, the group).
         with transaction.atomic():
             for grant in queryset.order_by("course_id", "pk"):
-                access_grant_deactivate(grant=grant)
+                access_grant_deactivate(grant=grant, by=request.user)
             super().delete_queryset(request, queryset)

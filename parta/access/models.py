@@ -56,6 +56,12 @@ class AccessGrant(TimeStampedModel):
         ordering = ["-starts_at", "-id"]
         indexes = [
             models.Index(fields=["user", "course", "is_active"]),
+            # The CRM's "expiring" filter walks the active grants ending in a window.
+            models.Index(
+                fields=["available_until"],
+                condition=Q(is_active=True, available_until__isnull=False),
+                name="access_grant_active_until",
+            ),
             # The CRM dashboard: access open now and ending soon (the few grants that are on).
             models.Index(
                 fields=["available_until", "user", "starts_at"],
@@ -114,6 +120,12 @@ class AccessFreeze(TimeStampedModel):
         verbose_name = _("freeze")
         verbose_name_plural = _("freezes")
         ordering = ["-starts_at", "-id"]
+        # The CRM's "frozen" filter starts from the freezes not ended early.
+        indexes = [
+            models.Index(
+                fields=["ends_at"], condition=Q(ended_at__isnull=True), name="access_freeze_open"
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gt=F("starts_at")), name="access_freeze_ends_after_start"

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from parta.access import cache as access_cache
 from parta.access.models import AccessFreeze, AccessGrant, GrantSource
 from parta.accounts.models import User
+from parta.audit.services import record
 from parta.catalog.models import Course
 from parta.common.errors import ValidationFailed
 from parta.groups.models import EndReason
@@ -26,6 +27,22 @@ from parta.groups.services import course_lock, membership_end, membership_place,
 def access_cache_invalidate(*, user_id: int) -> None:
     """Make the user's cached decisions unusable once the current transaction commits."""
     transaction.on_commit(lambda: access_cache.bump(user_id))
+
+
+def _person(user) -> bool:
+    """A change made by someone (staff, a moderator, the student) rather than by Parta
+    itself (a payment, an expiry): it goes into the audit log."""
+    return bool(user is not None and getattr(user, "is_authenticated", False))
+
+
+def _grant_state(grant: AccessGrant) -> dict:
+    return {
+        "course": grant.course_id,
+        "starts_at": grant.starts_at,
+        "available_until": grant.available_until,
+        "is_active": grant.is_active,
+        "frozen_days": grant.frozen_days,
+    }
 
 
 def _live(grants, now: datetime):
@@ -60,10 +77,12 @@ def access_grant_create(
     note: str = "",
     reference: str = "",
     freeze_limit_days: int = 0,
+    reason: str = "",
 ) -> AccessGrant:
     """Create a grant and place the student in a study group of the course (when the
     grant has not ended). With a ``reference`` (what paid for it, e.g. "order-line:42")
-    the call is idempotent: a second call returns the grant the first one made."""
+    the call is idempotent: a second call returns the grant the first one made. A grant
+    made by a person (``granted_by``) is written to the audit log with ``reason``."""
     starts_at = starts_at or timezone.now()
     if available_until is not None and available_until <= starts_at:
         raise ValidationFailed(
@@ -89,6 +108,15 @@ def access_grant_create(
         grant = AccessGrant.objects.get(reference=reference)
     else:
         grant.save()
+    if _person(granted_by):
+        record(
+            actor=granted_by,
+            action="access.grant",
+            obj=grant,
+            subject=user,
+            after={**_grant_state(grant), "source": grant.source},
+            reason=reason,
+        )
     access_cache_invalidate(user_id=user.id)
     if grant.is_active and (
         grant.available_until is None or grant.available_until > timezone.now()
@@ -99,15 +127,31 @@ def access_grant_create(
 
 @transaction.atomic
 def access_grant_deactivate(
-    *, grant: AccessGrant, reason: EndReason = EndReason.REVOKED
+    *,
+    grant: AccessGrant,
+    reason: EndReason = EndReason.REVOKED,
+    by: User | None = None,
+    note: str = "",
 ) -> AccessGrant:
     """Switch a grant off for good (a refund, an expiry, staff). When it was the
     student's last live grant for the course, their group membership ends with
-    ``reason`` and the seat is freed."""
+    ``reason`` and the seat is freed. Done by a person (``by``): audited with ``note``
+    as the reason."""
     grant = AccessGrant.objects.select_for_update().get(pk=grant.pk)
     if grant.is_active:
+        before = _grant_state(grant)
         grant.is_active = False
         grant.save(update_fields=["is_active", "updated_at"])
+        if _person(by):
+            record(
+                actor=by,
+                action="access.revoke",
+                obj=grant,
+                subject=User(pk=grant.user_id),
+                before=before,
+                after=_grant_state(grant),
+                reason=note,
+            )
     access_cache_invalidate(user_id=grant.user_id)
     _groups_follow(user_id=grant.user_id, course_id=grant.course_id, reason=reason)
     return grant
@@ -121,6 +165,8 @@ def access_grant_update(
     available_until: datetime | None,
     is_active: bool,
     note: str = "",
+    by: User | None = None,
+    reason: str = "",
 ) -> AccessGrant:
     """Staff edits of a grant (admin). The grant's user and course never change."""
     if available_until is not None and available_until <= starts_at:
@@ -128,11 +174,22 @@ def access_grant_update(
             {"available_until": [_("The end of access must be after its start.")]}
         )
     grant = AccessGrant.objects.select_for_update().get(pk=grant.pk)
+    before = _grant_state(grant)
     grant.starts_at = starts_at
     grant.available_until = available_until
     grant.is_active = is_active
     grant.note = note
     grant.save(update_fields=["starts_at", "available_until", "is_active", "note", "updated_at"])
+    if _person(by):
+        record(
+            actor=by,
+            action="access.update",
+            obj=grant,
+            subject=User(pk=grant.user_id),
+            before=before,
+            after=_grant_state(grant),
+            reason=reason,
+        )
     access_cache_invalidate(user_id=grant.user_id)
     ended = is_active and available_until is not None and available_until <= timezone.now()
     _groups_follow(
@@ -157,9 +214,12 @@ def _running_freeze(grant: AccessGrant, now: datetime) -> AccessFreeze | None:
 
 
 @transaction.atomic
-def access_freeze_start(*, grant: AccessGrant, days: int, by: User | None = None) -> AccessFreeze:
+def access_freeze_start(
+    *, grant: AccessGrant, days: int, by: User | None = None, reason: str = ""
+) -> AccessFreeze:
     """Pause a time-limited grant for ``days`` days from now: access is refused until the
-    freeze ends, and the grant's end moves later by the same days."""
+    freeze ends, and the grant's end moves later by the same days. Audited when ``by``
+    is a person."""
     grant = AccessGrant.objects.select_for_update().get(pk=grant.pk)
     now = timezone.now()
     if not isinstance(days, int) or days < 1:
@@ -180,17 +240,31 @@ def access_freeze_start(*, grant: AccessGrant, days: int, by: User | None = None
     freeze = AccessFreeze.objects.create(
         grant=grant, starts_at=now, ends_at=now + days * DAY, days=days, created_by=by
     )
+    before = _grant_state(grant)
     grant.available_until += days * DAY
     grant.frozen_days += days
     grant.save(update_fields=["available_until", "frozen_days", "updated_at"])
+    if _person(by):
+        record(
+            actor=by,
+            action="access.freeze",
+            obj=grant,
+            subject=User(pk=grant.user_id),
+            before=before,
+            after={**_grant_state(grant), "freeze": freeze.pk, "days": days},
+            reason=reason,
+        )
     access_cache_invalidate(user_id=grant.user_id)
     return freeze
 
 
 @transaction.atomic
-def access_freeze_end(*, freeze: AccessFreeze) -> AccessFreeze:
+def access_freeze_end(
+    *, freeze: AccessFreeze, by: User | None = None, reason: str = ""
+) -> AccessFreeze:
     """End a running freeze now. The time not used goes back: the grant's end moves
-    earlier by it, and whole days not started return to the freeze limit."""
+    earlier by it, and whole days not started return to the freeze limit. Audited when
+    ``by`` is a person."""
     freeze = AccessFreeze.objects.select_related("grant").get(pk=freeze.pk)
     grant = AccessGrant.objects.select_for_update().get(pk=freeze.grant_id)
     freeze = AccessFreeze.objects.select_for_update().get(pk=freeze.pk)
@@ -201,9 +275,20 @@ def access_freeze_end(*, freeze: AccessFreeze) -> AccessFreeze:
     days_started = max(1, -(-(now - freeze.starts_at) // DAY))
     freeze.ended_at = now
     freeze.save(update_fields=["ended_at", "updated_at"])
+    before = _grant_state(grant)
     grant.available_until -= unused
     grant.frozen_days -= max(0, freeze.days - days_started)
     grant.save(update_fields=["available_until", "frozen_days", "updated_at"])
+    if _person(by):
+        record(
+            actor=by,
+            action="access.unfreeze",
+            obj=grant,
+            subject=User(pk=grant.user_id),
+            before=before,
+            after={**_grant_state(grant), "freeze": freeze.pk},
+            reason=reason,
+        )
     access_cache_invalidate(user_id=grant.user_id)
     return freeze
 

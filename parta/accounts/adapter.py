@@ -2,13 +2,13 @@ from allauth.account import app_settings as allauth_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from django import forms
-from django.conf import settings
 from django.urls import reverse
 
 from parta.accounts import signin_limits
 from parta.accounts.models import Role
 from parta.accounts.services import user_create
 from parta.common.errors import ValidationFailed
+from parta.common.live import live
 
 # Told of every mail handed to the backend, as ``hook(template_prefix=..., email=...)``: the
 # outbox, which sits above accounts, records sign-in codes through it (parta.notifications.apps).
@@ -48,7 +48,7 @@ class AccountAdapter(DefaultAccountAdapter):
         the code lifetime."""
         request = allauth_context.request
         context = {
-            "school_name": settings.PARTA_SCHOOL_NAME,
+            "school_name": live("SCHOOL_NAME"),
             "code_minutes": max(1, allauth_settings.LOGIN_BY_CODE_TIMEOUT // 60),
             "login_url": request.build_absolute_uri(reverse("account_request_login_code")),
             **context,

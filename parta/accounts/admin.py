@@ -7,6 +7,7 @@ from parta.accounts.login_forms import LimitedAdminLoginForm
 from parta.accounts.models import User
 from parta.accounts.phone import normalize_phone
 from parta.accounts.views import registrations_xlsx_response
+from parta.audit.admin import AuditedAdminMixin
 
 
 class UserAdminForm(forms.ModelForm):
@@ -54,7 +55,7 @@ def export_selected(modeladmin, request, queryset):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
     form = UserAdminForm
     add_form = UserAddForm
     ordering = ("-created_at",)
@@ -75,6 +76,9 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("email", "full_name", "phone", "role")}),
     )
+
+    def audit_subject(self, obj: User) -> User:
+        return obj
 
     @admin.display(boolean=True, description=_("Telegram"))
     def telegram_linked(self, obj: User) -> bool:

@@ -72,14 +72,6 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
         verbose_name = _("user")
         verbose_name_plural = _("users")
         ordering = ["-created_at", "-id"]
-        indexes = [
-            # The CRM dashboard's registrations per day.
-            models.Index(
-                fields=["created_at"],
-                condition=models.Q(role="student"),
-                name="accounts_user_student_joined",
-            ),
-        ]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
             models.UniqueConstraint(
@@ -92,6 +84,20 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
             ),
             models.CheckConstraint(
                 condition=~models.Q(full_name=""), name="accounts_user_full_name_present"
+            ),
+        ]
+        # The CRM's clients list (students by name or registration, a page at a time) and
+        # the dashboard's registrations per day.
+        indexes = [
+            models.Index(
+                fields=["full_name", "id"],
+                condition=models.Q(role="student"),
+                name="accounts_student_name",
+            ),
+            models.Index(
+                fields=["created_at", "id"],
+                condition=models.Q(role="student"),
+                name="accounts_student_registered",
             ),
         ]
 

@@ -1,5 +1,6 @@
-"""Writes for people: creating students and moderators, editing profiles, telling the
-staff about locked sign-ins."""
+"""Writes for people: creating students and moderators, editing profiles, changing a
+person's role or blocking them (staff only, audited), telling the staff about locked
+sign-ins."""
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -11,7 +12,8 @@ from django.utils.translation import gettext as _
 
 from parta.accounts.models import Role, User
 from parta.accounts.phone import normalize_phone
-from parta.common.errors import ValidationFailed
+from parta.audit.services import record_change
+from parta.common.errors import PermissionDenied, ValidationFailed
 
 FULL_NAME_MAX = 150
 
@@ -102,6 +104,63 @@ def user_update_profile(*, user: User, full_name: str, phone: str) -> User:
     user.full_name = _clean_full_name(full_name)
     user.phone = _clean_phone(phone)
     user.save(update_fields=["full_name", "phone", "updated_at"])
+    return user
+
+
+def _check_staff(actor: User, user: User) -> None:
+    if not (actor.is_authenticated and actor.is_active and actor.is_school_staff):
+        raise PermissionDenied(_("Only staff change roles and block people."))
+    if actor.pk == user.pk:
+        raise PermissionDenied(_("You cannot change your own role or block yourself."))
+
+
+@transaction.atomic
+def user_role_set(*, actor: User, user: User, role: str, reason: str = "") -> User:
+    """Make ``user`` a student, a moderator or a staff member. Staff only, never oneself
+    (the last door out of the CRM is not closed by a slip)."""
+    _check_staff(actor, user)
+    if role not in Role.values:
+        raise ValidationFailed({"role": [_("Choose a student, moderator or staff role.")]})
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.role == role:
+        return user
+    before = {"role": user.role}
+    user.role = role
+    user.save(update_fields=["role", "updated_at"])
+    record_change(
+        actor=actor,
+        action="accounts.role_set",
+        obj=user,
+        subject=user,
+        before=before,
+        after={"role": role},
+        reason=reason,
+    )
+    return user
+
+
+@transaction.atomic
+def user_active_set(*, actor: User, user: User, active: bool, reason: str = "") -> User:
+    """Block (``active=False``: no sign-in, no API token) or unblock a person. Staff only,
+    never oneself; a block needs a reason."""
+    _check_staff(actor, user)
+    reason = (reason or "").strip()
+    if not active and not reason:
+        raise ValidationFailed({"reason": [_("Say why the person is blocked.")]})
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_active == bool(active):
+        return user
+    user.is_active = bool(active)
+    user.save(update_fields=["is_active", "updated_at"])
+    record_change(
+        actor=actor,
+        action="accounts.unblock" if active else "accounts.block",
+        obj=user,
+        subject=user,
+        before={"is_active": not user.is_active},
+        after={"is_active": user.is_active},
+        reason=reason,
+    )
     return user
 
 

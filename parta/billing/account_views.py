@@ -140,7 +140,7 @@ def purchase_freeze(request, pk: int):
 def purchase_unfreeze(request, pk: int):
     freeze = get_object_or_404(AccessFreeze, pk=pk, grant__user=request.user)
     try:
-        unfreeze_purchase(freeze=freeze)
+        unfreeze_purchase(freeze=freeze, by=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:

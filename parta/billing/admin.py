@@ -80,8 +80,8 @@ class ItemPriceInline(admin.TabularInline):
 
 @admin.register(Item)
 class ItemAdmin(admin.ModelAdmin):
-    list_display = ("title", "kind", "is_active")
-    list_filter = ("kind", "is_active")
+    list_display = ("title", "kind", "is_active", "vat_code")
+    list_filter = ("kind", "is_active", "vat_code")
     inlines = [ItemPriceInline]
 
 

@@ -443,7 +443,9 @@ class FreezeEndApi(APIView):
             freeze.grant.user_id != request.user.id and not is_staff_like(request.user)
         ):
             raise NotFound(_("No such freeze."))
-        return Response(FreezeOut(purchase_unfreeze(freeze=freeze), many=True).data)
+        return Response(
+            FreezeOut(purchase_unfreeze(freeze=freeze, by=request.user), many=True).data
+        )
 
 
 class AdjustmentApi(APIView):
@@ -479,6 +481,7 @@ class AdjustmentApi(APIView):
             amount=data["amount"],
             reason=data["reason"],
             by_id=request.user.id,
+            by=request.user,
             key=str(data["key"]),
         )
         status_code = status.HTTP_201_CREATED if posting.created else status.HTTP_200_OK

@@ -47,6 +47,28 @@ class ItemKind(models.TextChoices):
     PLAN = "plan", _("Plan")
 
 
+class VatCode(models.TextChoices):
+    """The VAT rate printed on the item's fiscal receipt line (54-FZ)."""
+
+    NONE = "none", _("No VAT")
+    VAT0 = "vat0", _("VAT 0%")
+    VAT5 = "vat5", _("VAT 5%")
+    VAT7 = "vat7", _("VAT 7%")
+    VAT10 = "vat10", _("VAT 10%")
+    VAT20 = "vat20", _("VAT 20%")
+    VAT22 = "vat22", _("VAT 22%")
+    VAT105 = "vat105", _("VAT 5/105")
+    VAT107 = "vat107", _("VAT 7/107")
+    VAT110 = "vat110", _("VAT 10/110")
+    VAT120 = "vat120", _("VAT 20/120")
+    VAT122 = "vat122", _("VAT 22/122")
+
+
+def default_vat_code() -> str:
+    """A new item's VAT code: settings.PARTA_DEFAULT_VAT_CODE."""
+    return settings.PARTA_DEFAULT_VAT_CODE
+
+
 class Item(TimeStampedModel):
     """Something that can be bought: a course (open-ended access) or a plan."""
 
@@ -70,6 +92,13 @@ class Item(TimeStampedModel):
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     is_active = models.BooleanField(_("on sale"), default=True)
+    vat_code = models.CharField(
+        _("VAT code"),
+        max_length=8,
+        choices=VatCode.choices,
+        default=default_vat_code,
+        help_text=_("The VAT rate on the fiscal receipt (54-FZ) for this item."),
+    )
 
     class Meta:
         verbose_name = _("item")

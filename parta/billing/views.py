@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,12 +18,13 @@ from parta.access.selectors import is_staff_like
 from parta.billing import selectors
 from parta.billing.models import BalanceAccount, Item, Order, OrderPurpose, OrderStatus
 from parta.billing.providers import sandbox
-from parta.billing.providers.base import EventKind, InvalidWebhook
+from parta.billing.providers.base import EventKind, InvalidWebhook, ProviderError
 from parta.billing.providers.registry import UnknownProvider, enabled_providers, get_provider
 from parta.billing.services.fulfilment import order_paid_from_balance
 from parta.billing.services.orders import buy, order_create
 from parta.billing.services.webhooks import webhook_receive
 from parta.common.errors import ApplicationError, error_body
+from parta.common.http import client_ip
 
 
 def _error_json(exc: ApplicationError) -> JsonResponse:
@@ -348,12 +349,22 @@ def sandbox_checkout(request, session_id: str):
 def webhook(request, provider: str):
     try:
         outcome = webhook_receive(
-            provider_name=provider, body=request.body, headers=request.headers
+            provider_name=provider,
+            body=request.body,
+            headers=request.headers,
+            remote_addr=client_ip(request),
         )
     except UnknownProvider:
         return JsonResponse({"detail": "Unknown provider.", "code": "not_found"}, status=404)
     except InvalidWebhook as exc:
         return JsonResponse({"detail": f"Invalid webhook: {exc}", "code": "invalid"}, status=400)
+    except ProviderError as exc:
+        # The provider could not confirm the notification now; it sends it again.
+        return JsonResponse({"detail": exc.message, "code": "unavailable"}, status=503)
+    reply = get_provider(provider).webhook_reply(duplicate=outcome.duplicate)
+    if reply is not None:
+        body, content_type = reply
+        return HttpResponse(body, content_type=content_type)
     return JsonResponse(
         {
             "status": "duplicate" if outcome.duplicate else outcome.event.status,

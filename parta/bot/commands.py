@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_lazy as _
 
 from parta.bot.services import can_broadcast
+from parta.groups.services import may_manage_groups
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,11 @@ COMMANDS: list[BotCommand] = [
         "broadcast",
         _("send news to students with active access: /broadcast text"),
         shown_to=can_broadcast,
+    ),
+    BotCommand(
+        "newsession",
+        _("plan a live session: course, group, teacher, time, link"),
+        shown_to=lambda user: user is not None and may_manage_groups(user),
     ),
     BotCommand("unlink", _("unlink this chat from your account"), shown_to=linked),
     BotCommand("help", _("this list")),

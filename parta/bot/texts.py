@@ -13,14 +13,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from parta.bot.commands import visible_commands
+from parta.common.live import live
 from parta.common.time import school_tz
 from parta.notifications.channels.base import Channel
 
 
 def help_text(*, user) -> str:
-    lines = [
-        _("I am %(school)s's bot. What I can do:") % {"school": escape(settings.PARTA_SCHOOL_NAME)}
-    ]
+    lines = [_("I am %(school)s's bot. What I can do:") % {"school": escape(live("SCHOOL_NAME"))}]
     lines += [
         f"/{command.name} — {command.description}" for command in visible_commands(user=user)
     ]

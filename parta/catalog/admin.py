@@ -6,8 +6,10 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from parta.audit.admin import AuditedAdminMixin
 from parta.catalog.models import Author, Course, Lesson, Task, TaskChoice, Test, Topic
 from parta.catalog.uploads import validate_cover_image, validate_video_upload
+from parta.common.live import live
 
 
 class CourseAdminForm(forms.ModelForm):
@@ -130,14 +132,14 @@ class TaskChoiceInline(admin.TabularInline):
 
 
 @admin.register(Author)
-class AuthorAdmin(admin.ModelAdmin):
+class AuthorAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "user")
     search_fields = ("name", "user__email")
     raw_id_fields = ("user",)
 
 
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(AuditedAdminMixin, admin.ModelAdmin):
     form = CourseAdminForm
     list_display = ("title", "slug", "track", "price_amount", "price_currency", "is_published")
     list_filter = ("is_published", "track")
@@ -146,9 +148,16 @@ class CourseAdmin(admin.ModelAdmin):
     filter_horizontal = ("authors",)
     inlines = [TopicInline]
 
+    def get_changeform_initial_data(self, request):
+        # A new course starts with the school's live default group size.
+        return {
+            "max_group_size": live("DEFAULT_GROUP_SIZE"),
+            **super().get_changeform_initial_data(request),
+        }
+
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("title", "course", "position", "opens_at")
     list_filter = ("course",)
     list_select_related = ("course",)
@@ -157,7 +166,7 @@ class TopicAdmin(admin.ModelAdmin):
 
 
 @admin.register(Lesson)
-class LessonAdmin(admin.ModelAdmin):
+class LessonAdmin(AuditedAdminMixin, admin.ModelAdmin):
     form = LessonAdminForm
     list_display = ("title", "topic", "position", "is_free_preview")
     list_filter = ("is_free_preview", "topic__course")
@@ -167,7 +176,7 @@ class LessonAdmin(admin.ModelAdmin):
 
 
 @admin.register(Test)
-class TestAdmin(admin.ModelAdmin):
+class TestAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("title", "topic", "position", "time_limit_minutes")
     list_filter = ("topic__course",)
     list_select_related = ("topic",)
@@ -177,7 +186,7 @@ class TestAdmin(admin.ModelAdmin):
 
 
 @admin.register(Task)
-class TaskAdmin(admin.ModelAdmin):
+class TaskAdmin(AuditedAdminMixin, admin.ModelAdmin):
     form = TaskAdminForm
     list_display = ("title", "topic", "test", "kind", "points", "position")
     list_filter = ("kind", "solution_visibility", "topic__course")

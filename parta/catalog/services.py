@@ -25,6 +25,7 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from parta.audit.services import record_change, snapshot
 from parta.catalog.models import (
     AnswerKind,
     Author,
@@ -38,6 +39,7 @@ from parta.catalog.models import (
 )
 from parta.catalog.uploads import check_upload, validate_cover_image, validate_video_upload
 from parta.common.errors import ValidationFailed
+from parta.common.live import live
 from parta.common.money import CURRENCY_EXPONENT
 
 TITLE_MAX = 200
@@ -51,6 +53,39 @@ SMALL_INT_MAX = 32767
 POSITION_MAX = 2**31 - 1
 TIME_LIMIT_MAX_MINUTES = 7 * 24 * 60
 CHOICE_KINDS = (AnswerKind.SINGLE, AnswerKind.MULTIPLE)
+
+# What the audit log keeps of each kind of content (its before and after).
+COURSE_AUDIT = (
+    "title",
+    "slug",
+    "track",
+    "description",
+    "price_amount",
+    "price_currency",
+    "is_published",
+    "position",
+    "cover",
+    "authors",
+)
+TOPIC_AUDIT = ("course", "title", "description", "opens_at", "position")
+LESSON_AUDIT = ("topic", "title", "body", "video", "video_url", "is_free_preview", "position")
+TASK_AUDIT = (
+    "topic",
+    "test",
+    "title",
+    "statement",
+    "kind",
+    "points",
+    "answer_text",
+    "answer_number",
+    "tolerance",
+    "solution",
+    "solution_visibility",
+    "solution_after_attempts",
+    "chat_ask_after",
+    "position",
+)
+TEST_AUDIT = ("topic", "title", "description", "time_limit_minutes", "position")
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +236,8 @@ def _save_course(course: Course) -> None:
 @transaction.atomic
 def course_create(
     *,
+    actor=None,
+    reason: str = "",
     title: str,
     slug: str,
     track: str = "",
@@ -226,19 +263,29 @@ def course_create(
     )
     _check_file(errors, validate_cover_image, cover, "cover")
     errors.raise_if_any()
-    course = Course(**fields)
+    # A new course's groups take the school's live default; the course then keeps its own.
+    course = Course(**fields, max_group_size=live("DEFAULT_GROUP_SIZE"))
     _save_course(course)
     # The cover is stored only after the row exists: a taken slug leaves no file behind.
     if cover is not None:
         course.cover = cover
         course.save(update_fields=["cover", "updated_at"])
     course.authors.set(list(authors))
+    record_change(
+        actor=actor,
+        action="catalog.course_create",
+        obj=course,
+        after=snapshot(course, COURSE_AUDIT),
+        reason=reason,
+    )
     return course
 
 
 @transaction.atomic
 def course_update(
     *,
+    actor=None,
+    reason: str = "",
     course: Course,
     title: str,
     slug: str,
@@ -268,6 +315,7 @@ def course_update(
     )
     _check_file(errors, validate_cover_image, cover, "cover")
     errors.raise_if_any()
+    before = snapshot(course, COURSE_AUDIT)
     for name, value in fields.items():
         setattr(course, name, value)
     try:
@@ -281,6 +329,15 @@ def course_update(
         course.save(update_fields=["cover", "updated_at"])
     if authors is not None:
         course.authors.set(list(authors))
+    record_change(
+        actor=actor,
+        action="catalog.course_update",
+        obj=course,
+        before=before,
+        after=snapshot(course, COURSE_AUDIT),
+        reason=reason,
+        changed_only=True,
+    )
     return course
 
 
@@ -311,6 +368,8 @@ def _topic_fields(
 @transaction.atomic
 def topic_create(
     *,
+    actor=None,
+    reason: str = "",
     course: Course,
     title: str,
     description: str = "",
@@ -329,12 +388,22 @@ def topic_create(
         siblings=course.topics.all(),
     )
     errors.raise_if_any()
-    return Topic.objects.create(course=course, **fields)
+    topic = Topic.objects.create(course=course, **fields)
+    record_change(
+        actor=actor,
+        action="catalog.topic_create",
+        obj=topic,
+        after=snapshot(topic, TOPIC_AUDIT),
+        reason=reason,
+    )
+    return topic
 
 
 @transaction.atomic
 def topic_update(
     *,
+    actor=None,
+    reason: str = "",
     topic: Topic,
     title: str,
     description: str,
@@ -351,18 +420,35 @@ def topic_update(
         siblings=Topic.objects.filter(course_id=topic.course_id).exclude(pk=topic.pk),
     )
     errors.raise_if_any()
+    before = snapshot(topic, TOPIC_AUDIT)
     for name, value in fields.items():
         setattr(topic, name, value)
     topic.save()
+    record_change(
+        actor=actor,
+        action="catalog.topic_update",
+        obj=topic,
+        before=before,
+        after=snapshot(topic, TOPIC_AUDIT),
+        reason=reason,
+        changed_only=True,
+    )
     return topic
 
 
 @transaction.atomic
-def topic_delete(*, topic: Topic) -> None:
+def topic_delete(*, topic: Topic, actor=None, reason: str = "") -> None:
     """Delete the topic with its lessons, tests and tasks (and students' answers to
     them); lesson videos are removed from storage on commit."""
     for lesson in topic.lessons.exclude(video=""):
         _delete_file_on_commit(lesson.video)
+    record_change(
+        actor=actor,
+        action="catalog.topic_delete",
+        obj=topic,
+        before=snapshot(topic, TOPIC_AUDIT),
+        reason=reason,
+    )
     topic.delete()
 
 
@@ -407,6 +493,8 @@ def _video_and_link_conflict(errors: _Errors, *, has_file: bool, video_url: str)
 @transaction.atomic
 def lesson_create(
     *,
+    actor=None,
+    reason: str = "",
     topic: Topic,
     title: str,
     body: str = "",
@@ -432,12 +520,21 @@ def lesson_create(
     if video is not None:
         lesson.video = video
     lesson.save()
+    record_change(
+        actor=actor,
+        action="catalog.lesson_create",
+        obj=lesson,
+        after=snapshot(lesson, LESSON_AUDIT),
+        reason=reason,
+    )
     return lesson
 
 
 @transaction.atomic
 def lesson_update(
     *,
+    actor=None,
+    reason: str = "",
     lesson: Lesson,
     title: str,
     body: str,
@@ -465,17 +562,34 @@ def lesson_update(
         errors, has_file=video is not None or keeps_file, video_url=fields["video_url"]
     )
     errors.raise_if_any()
+    before = snapshot(lesson, LESSON_AUDIT)
     for name, value in fields.items():
         setattr(lesson, name, value)
     if video is not None or remove_video:
         _delete_file_on_commit(lesson.video)
         lesson.video = video if video is not None else ""
     lesson.save()
+    record_change(
+        actor=actor,
+        action="catalog.lesson_update",
+        obj=lesson,
+        before=before,
+        after=snapshot(lesson, LESSON_AUDIT),
+        reason=reason,
+        changed_only=True,
+    )
     return lesson
 
 
 @transaction.atomic
-def lesson_delete(*, lesson: Lesson) -> None:
+def lesson_delete(*, lesson: Lesson, actor=None, reason: str = "") -> None:
+    record_change(
+        actor=actor,
+        action="catalog.lesson_delete",
+        obj=lesson,
+        before=snapshot(lesson, LESSON_AUDIT),
+        reason=reason,
+    )
     _delete_file_on_commit(lesson.video)
     lesson.delete()
 
@@ -615,9 +729,22 @@ def _replace_choices(task: Task, choices: list[ChoiceInput]) -> None:
         TaskChoice.objects.bulk_create(create)
 
 
+def _task_snapshot(task: Task) -> dict:
+    values = snapshot(task, TASK_AUDIT)
+    values["choices"] = [
+        {"text": text, "is_correct": is_correct}
+        for text, is_correct in task.choices.order_by("position", "id").values_list(
+            "text", "is_correct"
+        )
+    ]
+    return values
+
+
 @transaction.atomic
 def task_create(
     *,
+    actor=None,
+    reason: str = "",
     topic: Topic,
     title: str,
     statement: str,
@@ -660,12 +787,21 @@ def task_create(
     errors.raise_if_any()
     task = Task.objects.create(topic=topic, **fields)
     _replace_choices(task, cleaned_choices)
+    record_change(
+        actor=actor,
+        action="catalog.task_create",
+        obj=task,
+        after=_task_snapshot(task),
+        reason=reason,
+    )
     return task
 
 
 @transaction.atomic
 def task_update(
     *,
+    actor=None,
+    reason: str = "",
     task: Task,
     title: str,
     statement: str,
@@ -705,16 +841,33 @@ def task_update(
     )
     cleaned_choices = _clean_choices(errors, kind, choices)
     errors.raise_if_any()
+    before = _task_snapshot(task)
     for name, value in fields.items():
         setattr(task, name, value)
     task.save()
     _replace_choices(task, cleaned_choices)
+    record_change(
+        actor=actor,
+        action="catalog.task_update",
+        obj=task,
+        before=before,
+        after=_task_snapshot(task),
+        reason=reason,
+        changed_only=True,
+    )
     return task
 
 
 @transaction.atomic
-def task_delete(*, task: Task) -> None:
+def task_delete(*, task: Task, actor=None, reason: str = "") -> None:
     """Delete the task with its choices and students' answers to it."""
+    record_change(
+        actor=actor,
+        action="catalog.task_delete",
+        obj=task,
+        before=_task_snapshot(task),
+        reason=reason,
+    )
     task.delete()
 
 
@@ -747,6 +900,8 @@ def _test_fields(
 @transaction.atomic
 def test_create(
     *,
+    actor=None,  # noqa: PT028 (a service, not a test)
+    reason: str = "",  # noqa: PT028
     topic: Topic,
     title: str,
     description: str = "",  # noqa: PT028 (a service, not a test)
@@ -763,12 +918,22 @@ def test_create(
         siblings=topic.tests.all(),
     )
     errors.raise_if_any()
-    return Test.objects.create(topic=topic, **fields)
+    test = Test.objects.create(topic=topic, **fields)
+    record_change(
+        actor=actor,
+        action="catalog.test_create",
+        obj=test,
+        after=snapshot(test, TEST_AUDIT),
+        reason=reason,
+    )
+    return test
 
 
 @transaction.atomic
 def test_update(
     *,
+    actor=None,  # noqa: PT028 (a service, not a test)
+    reason: str = "",  # noqa: PT028
     test: Test,
     title: str,
     description: str,
@@ -785,15 +950,37 @@ def test_update(
         siblings=Test.objects.filter(topic_id=test.topic_id).exclude(pk=test.pk),
     )
     errors.raise_if_any()
+    before = snapshot(test, TEST_AUDIT)
     for name, value in fields.items():
         setattr(test, name, value)
     test.save()
+    record_change(
+        actor=actor,
+        action="catalog.test_update",
+        obj=test,
+        before=before,
+        after=snapshot(test, TEST_AUDIT),
+        reason=reason,
+        changed_only=True,
+    )
     return test
 
 
 @transaction.atomic
-def test_delete(*, test: Test) -> None:
+def test_delete(
+    *,
+    test: Test,
+    actor=None,  # noqa: PT028 (a service, not a test)
+    reason: str = "",  # noqa: PT028
+) -> None:
     """Delete the test with its tasks and students' attempts."""
+    record_change(
+        actor=actor,
+        action="catalog.test_delete",
+        obj=test,
+        before=snapshot(test, TEST_AUDIT),
+        reason=reason,
+    )
     test.delete()
 
 

@@ -150,6 +150,7 @@ def course_create(request):
         if form.is_valid():
             try:
                 course = services.course_create(
+                    actor=request.user,
                     **_course_arguments(form.cleaned_data),
                     position=form.cleaned_data["position"],
                     cover=_new_file(form.cleaned_data["cover"]),
@@ -174,6 +175,7 @@ def course_edit(request, pk: int):
             cover = form.cleaned_data["cover"]
             try:
                 services.course_update(
+                    actor=request.user,
                     course=course,
                     **_course_arguments(form.cleaned_data),
                     position=_position(form.cleaned_data, course.position),
@@ -214,7 +216,9 @@ def topic_create(request, course_pk: int):
         form = TopicForm(request.POST)
         if form.is_valid():
             try:
-                topic = services.topic_create(course=course, **form.cleaned_data)
+                topic = services.topic_create(
+                    actor=request.user, course=course, **form.cleaned_data
+                )
             except ApplicationError as exc:
                 _put_errors(form, exc)
             else:
@@ -236,6 +240,7 @@ def topic_edit(request, pk: int):
             data = form.cleaned_data
             try:
                 services.topic_update(
+                    actor=request.user,
                     topic=topic,
                     title=data["title"],
                     description=data["description"],
@@ -300,7 +305,7 @@ def topic_delete(request, pk: int):
         request,
         obj=topic,
         course=topic.course,
-        delete=lambda: services.topic_delete(topic=topic),
+        delete=lambda: services.topic_delete(actor=request.user, topic=topic),
         done=_("Topic deleted."),
         details=details,
     )
@@ -319,6 +324,7 @@ def lesson_create(request, topic_pk: int):
             data = form.cleaned_data
             try:
                 services.lesson_create(
+                    actor=request.user,
                     topic=topic,
                     title=data["title"],
                     body=data["body"],
@@ -348,6 +354,7 @@ def lesson_edit(request, pk: int):
             data = form.cleaned_data
             try:
                 services.lesson_update(
+                    actor=request.user,
                     lesson=lesson,
                     title=data["title"],
                     body=data["body"],
@@ -385,7 +392,7 @@ def lesson_delete(request, pk: int):
         request,
         obj=lesson,
         course=lesson.topic.course,
-        delete=lambda: services.lesson_delete(lesson=lesson),
+        delete=lambda: services.lesson_delete(actor=request.user, lesson=lesson),
         done=_("Lesson deleted."),
         details=_("Its video file is deleted too.") if lesson.video else "",
     )
@@ -424,10 +431,14 @@ def _task_page(request, *, topic: Topic, task: Task | None, initial: dict, choic
             try:
                 if task is None:
                     task = services.task_create(
-                        topic=topic, position=form.cleaned_data["position"], **arguments
+                        actor=request.user,
+                        topic=topic,
+                        position=form.cleaned_data["position"],
+                        **arguments,
                     )
                 else:
                     services.task_update(
+                        actor=request.user,
                         task=task,
                         position=_position(form.cleaned_data, task.position),
                         **arguments,
@@ -503,7 +514,7 @@ def task_delete(request, pk: int):
         request,
         obj=task,
         course=task.topic.course,
-        delete=lambda: services.task_delete(task=task),
+        delete=lambda: services.task_delete(actor=request.user, task=task),
         done=_("Task deleted."),
         details=_("The students' answers to it are deleted too."),
     )
@@ -520,7 +531,7 @@ def test_create(request, topic_pk: int):
         form = TestForm(request.POST)
         if form.is_valid():
             try:
-                test = services.test_create(topic=topic, **form.cleaned_data)
+                test = services.test_create(actor=request.user, topic=topic, **form.cleaned_data)
             except ApplicationError as exc:
                 _put_errors(form, exc)
             else:
@@ -542,6 +553,7 @@ def test_edit(request, pk: int):
             data = form.cleaned_data
             try:
                 services.test_update(
+                    actor=request.user,
                     test=test,
                     title=data["title"],
                     description=data["description"],
@@ -582,7 +594,7 @@ def test_delete(request, pk: int):
         request,
         obj=test,
         course=test.topic.course,
-        delete=lambda: services.test_delete(test=test),
+        delete=lambda: services.test_delete(actor=request.user, test=test),
         done=_("Test deleted."),
         details=ngettext(
             "Its %(count)d task and the students' attempts are deleted too.",

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import BooleanField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
@@ -17,6 +16,7 @@ from parta.catalog.models import Task
 from parta.catalog.workspace import can_use_workspace
 from parta.chat.models import ChatMessage, Thread, ThreadKind, ThreadSeen
 from parta.common.converters import MAX_ID
+from parta.common.live import live
 from parta.learning.models import Submission, TaskProgress
 from parta.learning.selectors import answer_text
 
@@ -32,7 +32,7 @@ def ask_after(task: Task) -> int:
     """Wrong answers to ``task`` before its thread may be opened."""
     if task.chat_ask_after is not None:
         return task.chat_ask_after
-    return max(0, int(settings.PARTA_CHAT_ASK_AFTER))
+    return max(0, int(live("CHAT_ASK_AFTER")))
 
 
 @dataclass(frozen=True)

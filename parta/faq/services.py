@@ -13,6 +13,7 @@ from django.db.models import Max, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from parta.audit.services import record_change, snapshot
 from parta.common.errors import Conflict, ValidationFailed
 from parta.faq.models import (
     ANSWER_MAX_LENGTH,
@@ -25,6 +26,9 @@ from parta.faq.models import (
 # The column is a PositiveIntegerField (PostgreSQL's integer).
 POSITION_MAX = 2**31 - 1
 DIRECTIONS = ("up", "down")
+# What the audit log keeps (before and after).
+CATEGORY_AUDIT = ("title", "position")
+ENTRY_AUDIT = ("category", "question", "answer", "position", "is_published")
 
 
 class _Errors:
@@ -123,23 +127,51 @@ def _save_category(category: Category) -> Category:
 
 
 @transaction.atomic
-def category_create(*, title: str, position: int | None = None) -> Category:
+def category_create(
+    *, title: str, position: int | None = None, actor=None, reason: str = ""
+) -> Category:
     """A category at the end of the list unless a position is given."""
     errors = _Errors()
     title = _category_title(errors, title)
     position = _position(errors, position, Category.objects.all())
     errors.raise_if_any()
-    return _save_category(Category(title=title, position=position))
+    category = _save_category(Category(title=title, position=position))
+    record_change(
+        actor=actor,
+        action="faq.category_create",
+        obj=category,
+        after=snapshot(category, CATEGORY_AUDIT),
+        reason=reason,
+    )
+    return category
 
 
 @transaction.atomic
-def category_update(*, category: Category, title: str, position: int | None = None) -> Category:
+def category_update(
+    *,
+    category: Category,
+    title: str,
+    position: int | None = None,
+    actor=None,
+    reason: str = "",
+) -> Category:
     errors = _Errors()
     title = _category_title(errors, title, exclude=category.pk)
     position = category.position if position is None else _position(errors, position, None)
     errors.raise_if_any()
+    before = snapshot(category, CATEGORY_AUDIT)
     category.title, category.position = title, position
-    return _save_category(category)
+    _save_category(category)
+    record_change(
+        actor=actor,
+        action="faq.category_update",
+        obj=category,
+        before=before,
+        after=snapshot(category, CATEGORY_AUDIT),
+        reason=reason,
+        changed_only=True,
+    )
+    return category
 
 
 def category_delete_check(*, category: Category) -> None:
@@ -160,19 +192,45 @@ def category_delete_check(*, category: Category) -> None:
 
 
 @transaction.atomic
-def category_delete(*, category: Category) -> None:
+def category_delete(*, category: Category, actor=None, reason: str = "") -> None:
     """Only an empty category (see ``category_delete_check``)."""
     category = Category.objects.select_for_update().get(pk=category.pk)
     category_delete_check(category=category)
+    record_change(
+        actor=actor,
+        action="faq.category_delete",
+        obj=category,
+        before=snapshot(category, CATEGORY_AUDIT),
+        reason=reason,
+    )
     category.delete()
 
 
 @transaction.atomic
-def category_move(*, category: Category, direction: str) -> Category:
+def category_move(*, category: Category, direction: str, actor=None, reason: str = "") -> Category:
     """One place up or down in the list."""
     rows = list(Category.objects.select_for_update().order_by("position", "id"))
+    before = _position_of(rows, category)
     _renumber(rows, category, direction)
+    _record_move(actor, "faq.category_move", category, before, reason)
     return category
+
+
+def _position_of(rows: list, row) -> int | None:
+    return next((other.position for other in rows if other.pk == row.pk), None)
+
+
+def _record_move(actor, action: str, row, before: int | None, reason: str) -> None:
+    if before is not None:
+        record_change(
+            actor=actor,
+            action=action,
+            obj=row,
+            before={"position": before},
+            after={"position": row.position},
+            reason=reason,
+            changed_only=True,
+        )
 
 
 # -- entries ---------------------------------------------------------------------------
@@ -206,6 +264,8 @@ def entry_create(
     answer: str,
     position: int | None = None,
     is_published: bool = True,
+    actor=None,
+    reason: str = "",
 ) -> Entry:
     """A question at the end of its category unless a position is given."""
     errors = _Errors()
@@ -223,6 +283,13 @@ def entry_create(
         is_published=bool(is_published),
     )
     entry.save()
+    record_change(
+        actor=actor,
+        action="faq.entry_create",
+        obj=entry,
+        after=snapshot(entry, ENTRY_AUDIT),
+        reason=reason,
+    )
     return entry
 
 
@@ -235,6 +302,8 @@ def entry_update(
     answer: str,
     is_published: bool,
     position: int | None = None,
+    actor=None,
+    reason: str = "",
 ) -> Entry:
     """Without a position the question keeps its place; moved to another category it
     goes to that category's end."""
@@ -247,19 +316,39 @@ def entry_update(
     else:
         position = entry.position
     errors.raise_if_any()
+    before = snapshot(entry, ENTRY_AUDIT)
     entry.category, entry.question, entry.answer = category, question, answer
     entry.position, entry.is_published = position, bool(is_published)
     entry.save()
+    record_change(
+        actor=actor,
+        action="faq.entry_update",
+        obj=entry,
+        before=before,
+        after=snapshot(entry, ENTRY_AUDIT),
+        reason=reason,
+        changed_only=True,
+    )
     return entry
 
 
 @transaction.atomic
-def entry_delete(*, entry: Entry) -> None:
-    Entry.objects.filter(pk=entry.pk).delete()
+def entry_delete(*, entry: Entry, actor=None, reason: str = "") -> None:
+    stored = Entry.objects.select_for_update().filter(pk=entry.pk).first()
+    if stored is None:
+        return
+    record_change(
+        actor=actor,
+        action="faq.entry_delete",
+        obj=stored,
+        before=snapshot(stored, ENTRY_AUDIT),
+        reason=reason,
+    )
+    stored.delete()
 
 
 @transaction.atomic
-def entry_move(*, entry: Entry, direction: str) -> Entry:
+def entry_move(*, entry: Entry, direction: str, actor=None, reason: str = "") -> Entry:
     """One place up or down within its category."""
     rows = list(
         Entry.objects.select_for_update()
@@ -267,5 +356,7 @@ def entry_move(*, entry: Entry, direction: str) -> Entry:
         .order_by("position", "id")
         .only("id", "position")
     )
+    before = _position_of(rows, entry)
     _renumber(rows, entry, direction)
+    _record_move(actor, "faq.entry_move", entry, before, reason)
     return entry

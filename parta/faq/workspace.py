@@ -52,7 +52,9 @@ def entry_create(request):
         form = EntryForm(request.POST)
         if form.is_valid():
             try:
-                entry = services.entry_create(**_entry_arguments(form.cleaned_data))
+                entry = services.entry_create(
+                    actor=request.user, **_entry_arguments(form.cleaned_data)
+                )
             except ApplicationError as exc:
                 _put_errors(form, exc)
             else:
@@ -75,7 +77,9 @@ def entry_edit(request, pk: int):
         form = EntryForm(request.POST)
         if form.is_valid():
             try:
-                services.entry_update(entry=entry, **_entry_arguments(form.cleaned_data))
+                services.entry_update(
+                    actor=request.user, entry=entry, **_entry_arguments(form.cleaned_data)
+                )
             except ApplicationError as exc:
                 _put_errors(form, exc)
             else:
@@ -99,7 +103,7 @@ def entry_edit(request, pk: int):
 def entry_delete(request, pk: int):
     entry = get_object_or_404(Entry.objects.select_related("category"), pk=pk)
     if request.method == "POST":
-        services.entry_delete(entry=entry)
+        services.entry_delete(actor=request.user, entry=entry)
         messages.success(request, _("Question deleted."))
         return redirect(_list_url(f"category-{entry.category_id}"))
     details = _("From the category “%(category)s”; students no longer see it.") % {
@@ -114,7 +118,9 @@ def entry_delete(request, pk: int):
 def entry_move(request, pk: int):
     entry = get_object_or_404(Entry, pk=pk)
     try:
-        services.entry_move(entry=entry, direction=request.POST.get("direction", ""))
+        services.entry_move(
+            actor=request.user, entry=entry, direction=request.POST.get("direction", "")
+        )
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect(_list_url(f"entry-{entry.pk}"))
@@ -130,7 +136,7 @@ def category_create(request):
         form = CategoryForm(request.POST)
         if form.is_valid():
             try:
-                category = services.category_create(**form.cleaned_data)
+                category = services.category_create(actor=request.user, **form.cleaned_data)
             except ApplicationError as exc:
                 _put_errors(form, exc)
             else:
@@ -149,7 +155,9 @@ def category_edit(request, pk: int):
         form = CategoryForm(request.POST)
         if form.is_valid():
             try:
-                services.category_update(category=category, **form.cleaned_data)
+                services.category_update(
+                    actor=request.user, category=category, **form.cleaned_data
+                )
             except ApplicationError as exc:
                 _put_errors(form, exc)
             else:
@@ -167,7 +175,7 @@ def category_delete(request, pk: int):
     category = get_object_or_404(Category, pk=pk)
     if request.method == "POST":
         try:
-            services.category_delete(category=category)
+            services.category_delete(actor=request.user, category=category)
         except ApplicationError as exc:
             messages.error(request, exc.message)
             return redirect(_list_url(f"category-{category.pk}"))
@@ -187,7 +195,9 @@ def category_delete(request, pk: int):
 def category_move(request, pk: int):
     category = get_object_or_404(Category, pk=pk)
     try:
-        services.category_move(category=category, direction=request.POST.get("direction", ""))
+        services.category_move(
+            actor=request.user, category=category, direction=request.POST.get("direction", "")
+        )
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect(_list_url(f"category-{category.pk}"))

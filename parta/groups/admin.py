@@ -3,11 +3,12 @@ teachers are saved through parta.groups.services (seat counts are never written 
 students are moved on the groups pages, where the size rules are checked."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from parta.common.errors import ApplicationError
-from parta.groups.models import Group, Invitation, LiveSession, Membership
+from parta.groups.calendar_feeds import feed_rotate
+from parta.groups.models import CalendarFeed, Group, Invitation, LiveSession, Membership
 from parta.groups.selectors import teacher_choices
 from parta.groups.services import group_update
 
@@ -140,3 +141,32 @@ class LiveSessionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    """Who has a calendar link and since when; the token is never shown. A new link (the
+    action) or deleting the row makes the old address answer 404."""
+
+    list_display = ("user", "created_at")
+    list_select_related = ("user",)
+    search_fields = ("user__email", "user__full_name")
+    date_hierarchy = "created_at"
+    fields = ("user", "created_at")
+    readonly_fields = fields
+    actions = ["make_new_links"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # made when the person first asks for it
+
+    @admin.action(description=_("Make new links (the old ones stop working)"))
+    def make_new_links(self, request, queryset):
+        count = 0
+        for feed in queryset.select_related("user").order_by("pk"):
+            feed_rotate(user=feed.user, actor=request.user)
+            count += 1
+        self.message_user(
+            request,
+            _("New links made: %(count)d.") % {"count": count},
+            messages.SUCCESS,
+        )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from parta.groups import apis, session_apis
+from parta.groups import apis, calendar_apis, session_apis
 
 urlpatterns = [
     path("groups/mine/", apis.MyGroupsApi.as_view(), name="groups-mine"),
@@ -27,4 +27,5 @@ urlpatterns = [
         session_apis.SessionResponsesApi.as_view(),
         name="session-responses",
     ),
+    path("calendar-feed/", calendar_apis.CalendarFeedApi.as_view(), name="calendar-feed"),
 ]

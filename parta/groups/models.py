@@ -255,3 +255,25 @@ class Invitation(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.session_id}"
+
+
+class CalendarFeed(models.Model):
+    """A person's private calendar address: whoever knows the token reads their sessions.
+    A new link replaces the token, and the old address answers 404."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="calendar_feed",
+    )
+    token = models.CharField(_("token"), max_length=64, unique=True)
+    # When the current link was made (a new link resets it).
+    created_at = models.DateTimeField(_("link made at"))
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self) -> str:
+        return str(self.user)

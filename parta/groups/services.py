@@ -41,6 +41,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from parta.accounts.models import Role, User
+from parta.audit.services import record, record_change
 from parta.catalog.models import Course
 from parta.common.db import insert_unless_exists
 from parta.common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -294,10 +295,11 @@ def membership_end(
 
 @transaction.atomic
 def membership_move(
-    *, student: User, group: Group, by: User, override: bool = False
+    *, student: User, group: Group, by: User, override: bool = False, reason: str = ""
 ) -> Membership:
     """Move a student from their current group of ``group``'s course into ``group``. A
-    full group refuses (GroupFull); staff may pass ``override`` to move them anyway."""
+    full group refuses (GroupFull); staff may pass ``override`` to move them anyway.
+    The move is written to the audit log with ``reason``."""
     if not may_manage_groups(by):
         raise PermissionDenied(_("Only moderators and staff move students between groups."))
     if override and not may_overfill(by):
@@ -341,11 +343,26 @@ def membership_move(
         student=student, group=target, course_id=course.pk, started_at=now, placed_by=by
     )
     _count(target.pk, +1)
+    record(
+        actor=by,
+        action="groups.move",
+        obj=moved,
+        subject=student,
+        before={"group": current.group_id, "course": course.pk},
+        after={
+            "group": target.pk,
+            "course": course.pk,
+            "over_the_limit": target.members_count >= course.max_group_size,
+        },
+        reason=reason,
+    )
     return moved
 
 
 @transaction.atomic
-def group_update(*, group: Group, by: User, name: str, teacher: User | None) -> Group:
+def group_update(
+    *, group: Group, by: User, name: str, teacher: User | None, reason: str = ""
+) -> Group:
     """Rename a group (an empty name: back to its number) and set or clear its teacher."""
     if not may_manage_groups(by):
         raise PermissionDenied(_("Only moderators and staff change groups."))
@@ -372,6 +389,7 @@ def group_update(*, group: Group, by: User, name: str, teacher: User | None) -> 
         raise ValidationFailed(
             {"name": [_("Another group of this course already has this name.")]}
         )
+    before = {"name": locked.name, "teacher": locked.teacher_id}
     locked.name = name
     locked.teacher = teacher
     try:
@@ -381,11 +399,20 @@ def group_update(*, group: Group, by: User, name: str, teacher: User | None) -> 
         raise ValidationFailed(
             {"name": [_("Another group of this course already has this name.")]}
         ) from exc
+    record_change(
+        actor=by,
+        action="groups.group_update",
+        obj=locked,
+        before=before,
+        after={"name": locked.name, "teacher": locked.teacher_id},
+        reason=reason,
+        changed_only=True,
+    )
     return locked
 
 
 @transaction.atomic
-def course_group_size_set(*, course: Course, size: int, by: User) -> Course:
+def course_group_size_set(*, course: Course, size: int, by: User, reason: str = "") -> Course:
     """How many students a group of the course takes. Groups already fuller than a new,
     smaller size keep their students; placement passes them by."""
     if not may_manage_groups(by):
@@ -398,7 +425,16 @@ def course_group_size_set(*, course: Course, size: int, by: User) -> Course:
                 ]
             }
         )
-    course_lock(course_id=course.pk)
+    locked = course_lock(course_id=course.pk)
     Course.objects.filter(pk=course.pk).update(max_group_size=size, updated_at=timezone.now())
+    record_change(
+        actor=by,
+        action="groups.group_size_set",
+        obj=course,
+        before={"max_group_size": locked.max_group_size},
+        after={"max_group_size": size},
+        reason=reason,
+        changed_only=True,
+    )
     course.max_group_size = size
     return course

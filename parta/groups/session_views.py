@@ -17,6 +17,7 @@ from parta.catalog.workspace import _put_errors, workspace_required
 from parta.common.errors import ApplicationError
 from parta.common.time import school_tz
 from parta.groups import session_selectors
+from parta.groups.calendar_feeds import feed_get_or_create, feed_links
 from parta.groups.forms import AttendanceForm, SessionForm
 from parta.groups.models import Group, LiveSession, Response
 from parta.groups.selectors import teacher_choices
@@ -54,7 +55,15 @@ def respond_link(request, token: str):
 def my_sessions(request):
     with timezone.override(school_tz()):
         upcoming, past = session_selectors.sessions_of(user=request.user)
-        return render(request, "groups/my_sessions.html", {"upcoming": upcoming, "past": past})
+        context = {
+            "upcoming": upcoming,
+            "past": past,
+            "led": session_selectors.sessions_led(user=request.user)
+            if may_manage_groups(request.user)
+            else None,
+            "feed": feed_links(feed_get_or_create(user=request.user)),
+        }
+        return render(request, "groups/my_sessions.html", context)
 
 
 @login_required

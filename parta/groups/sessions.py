@@ -28,8 +28,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from parta.accounts.models import User
+from parta.audit.services import record_change, snapshot
 from parta.catalog.models import Course
 from parta.common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from parta.common.live import live
 from parta.groups.models import Group, Invitation, LiveSession, Membership, Response
 from parta.groups.services import may_manage_groups
 from parta.notifications.services import notify_many
@@ -37,6 +39,16 @@ from parta.notifications.services import notify_many
 DURATION_MAX_MINUTES = 12 * 60
 RESPOND_SALT = "parta.groups.sessions.respond"
 CALLBACK_PREFIX = "inv"  # inv:<accepted|declined>:<invitation id>
+# What the audit log keeps of a session (its before and after).
+SESSION_AUDIT = (
+    "course",
+    "teacher",
+    "starts_at",
+    "duration_minutes",
+    "meeting_url",
+    "description",
+    "cancelled_at",
+)
 
 
 class SessionCancelled(Conflict):
@@ -114,6 +126,7 @@ def session_create(
     meeting_url: str = "",
     description: str = "",
     now: datetime | None = None,
+    reason: str = "",
 ) -> LiveSession:
     """A session for the given groups of ``course`` (none: the whole course); every current
     member is invited, through the outbox, once."""
@@ -154,6 +167,17 @@ def session_create(
         context=_context(session),
         dedup_key=f"session_invitation:{session.pk}",
     )
+    record_change(
+        actor=actor,
+        action="groups.session_create",
+        obj=session,
+        after={
+            **snapshot(session, SESSION_AUDIT),
+            "groups": sorted(group.pk for group in groups),
+            "invited": len(student_ids),
+        },
+        reason=reason,
+    )
     return session
 
 
@@ -168,6 +192,7 @@ def session_update(
     description: str | None = None,
     teacher: User | None = None,
     now: datetime | None = None,
+    reason: str = "",
 ) -> LiveSession:
     """Move or change a session; when its time changes every member is told (once per new
     time)."""
@@ -184,6 +209,7 @@ def session_update(
     if errors:
         raise ValidationFailed(errors)
     moved = starts_at != session.starts_at or duration_minutes != session.duration_minutes
+    before = snapshot(session, SESSION_AUDIT)
     session.starts_at = starts_at
     session.duration_minutes = duration_minutes
     session.meeting_url = cleaned_url
@@ -199,11 +225,20 @@ def session_update(
             context=_context(session),
             dedup_key=f"session_moved:{session.pk}:{starts_at.isoformat()}:{duration_minutes}",
         )
+    record_change(
+        actor=actor,
+        action="groups.session_move" if moved else "groups.session_update",
+        obj=session,
+        before=before,
+        after=snapshot(session, SESSION_AUDIT),
+        reason=reason,
+        changed_only=True,
+    )
     return session
 
 
 @transaction.atomic
-def session_cancel(*, actor: User, session: LiveSession) -> LiveSession:
+def session_cancel(*, actor: User, session: LiveSession, reason: str = "") -> LiveSession:
     """Cancel the session and tell every member; cancelling twice is refused."""
     _check_actor(actor)
     session = LiveSession.objects.select_for_update().select_related("course").get(pk=session.pk)
@@ -216,6 +251,14 @@ def session_cancel(*, actor: User, session: LiveSession) -> LiveSession:
         kind="session_cancelled",
         context=_context(session),
         dedup_key=f"session_cancelled:{session.pk}",
+    )
+    record_change(
+        actor=actor,
+        action="groups.session_cancel",
+        obj=session,
+        before={"cancelled_at": None},
+        after={"cancelled_at": session.cancelled_at},
+        reason=reason,
     )
     return session
 
@@ -320,11 +363,12 @@ def invitation_buttons(*, user: User, context: dict) -> list[list[tuple[str, str
 
 def sessions_remind(*, now: datetime | None = None) -> int:
     """Remind, with the meeting link, everyone who did not decline a session starting within
-    PARTA_SESSION_REMIND_MINUTES. Safe to run twice, and by two workers at once: the dedup key
-    is the session and its start, so each person is reminded once per start time. The number
-    of sessions looked at."""
+    the live setting SESSION_REMIND_MINUTES (PARTA_SESSION_REMIND_MINUTES until staff set
+    it). Safe to run twice, and by two workers at once: the dedup key is the session and its
+    start, so each person is reminded once per start time. The number of sessions looked
+    at."""
     now = now or timezone.now()
-    soon = now + timedelta(minutes=settings.PARTA_SESSION_REMIND_MINUTES)
+    soon = now + timedelta(minutes=live("SESSION_REMIND_MINUTES"))
     sessions = list(
         LiveSession.objects.filter(cancelled_at=None, starts_at__gt=now, starts_at__lte=soon)
         .select_related("course", "teacher")
@@ -357,7 +401,12 @@ def may_see_session(*, user: User, session: LiveSession) -> bool:
 
 @transaction.atomic
 def attendance_mark(
-    *, actor: User, session: LiveSession, attended: dict[int, bool], now: datetime | None = None
+    *,
+    actor: User,
+    session: LiveSession,
+    attended: dict[int, bool],
+    now: datetime | None = None,
+    reason: str = "",
 ) -> int:
     """After the start, the teacher (or staff, moderators) marks who attended: ``attended``
     maps invitation ids of this session to True/False. The number of invitations changed."""
@@ -369,9 +418,9 @@ def attendance_mark(
         raise Conflict(_("Attendance is marked after the session starts."))
     invitations = {
         invitation.pk: invitation
-        for invitation in Invitation.objects.select_for_update().filter(
-            session=session, pk__in=list(attended)
-        )
+        for invitation in Invitation.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .filter(session=session, pk__in=list(attended))
     }
     unknown = [pk for pk in attended if pk not in invitations]
     if unknown:
@@ -380,7 +429,46 @@ def attendance_mark(
     for pk, value in attended.items():
         invitation = invitations[pk]
         if invitation.attended is not bool(value):
+            # One entry per person, on their card: who marked them, from what to what.
+            record_change(
+                actor=actor,
+                action="groups.attendance_mark",
+                obj=session,
+                subject=invitation.user,
+                before={"invitation": pk, "attended": invitation.attended},
+                after={"invitation": pk, "attended": bool(value)},
+                reason=reason,
+            )
             invitation.attended = bool(value)
             changed.append(invitation)
     Invitation.objects.bulk_update(changed, ["attended"])
     return len(changed)
+
+
+# --- Checking answers before a session is made -------------------------------------
+
+
+def session_fields_errors(
+    *,
+    starts_at: datetime | None = None,
+    duration_minutes: int | None = None,
+    meeting_url: str | None = None,
+    now: datetime | None = None,
+) -> dict[str, list[str]]:
+    """``session_create``'s own rules (``_clean``) for the fields given, before anything is
+    made: ``{field: [messages]}`` for those that break them, empty when all pass. A dialogue
+    that asks one field at a time (the bot's /newsession) checks each answer with this;
+    ``session_create`` checks them all again, by the same code, when the session is made."""
+    now = now or timezone.now()
+    given = {
+        "starts_at": starts_at,
+        "duration_minutes": duration_minutes,
+        "meeting_url": meeting_url,
+    }
+    errors, _url = _clean(
+        starts_at=now + timedelta(days=1) if starts_at is None else starts_at,
+        duration_minutes=60 if duration_minutes is None else duration_minutes,
+        meeting_url=meeting_url or "",
+        now=now,
+    )
+    return {field: messages for field, messages in errors.items() if given[field] is not None}

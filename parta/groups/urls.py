@@ -1,6 +1,6 @@
 from django.urls import path
 
-from parta.groups import session_views, views
+from parta.groups import calendar_views, session_views, views
 
 app_name = "groups"
 
@@ -29,6 +29,17 @@ urlpatterns = [
         "sessions/invitations/<id:pk>/respond/",
         session_views.my_session_respond,
         name="my-session-respond",
+    ),
+    path("sessions/<id:pk>/ics/", calendar_views.session_ics, name="session-ics"),
+    path(
+        "sessions/calendar/new-link/",
+        calendar_views.calendar_new_link,
+        name="calendar-new-link",
+    ),
+    path(
+        "sessions/calendar/<str:token>.ics",
+        calendar_views.calendar_feed,
+        name="calendar-feed",
     ),
     path(
         "sessions/respond/<str:token>/",

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from parta.audit.admin import AuditedAdminMixin
 from parta.news.models import Post
 
 
 @admin.register(Post)
-class PostAdmin(admin.ModelAdmin):
+class PostAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("title", "audience", "course", "status", "published_at", "author")
     list_filter = ("status", "audience")
     search_fields = ("title",)

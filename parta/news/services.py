@@ -21,6 +21,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from parta.accounts.models import User
+from parta.audit.services import record_change, snapshot
 from parta.catalog.models import Course
 from parta.catalog.uploads import check_upload, validate_cover_image
 from parta.common.errors import Conflict, ValidationFailed
@@ -34,6 +35,8 @@ from parta.notifications.services import notify_many
 BATCH_SIZE = 1000
 EXCERPT_LENGTH = 400
 EDITABLE = (PostStatus.DRAFT, PostStatus.SCHEDULED)
+# What the audit log keeps of a post (its before and after).
+POST_AUDIT = ("title", "body", "audience", "course", "image", "status", "publish_at")
 
 
 def _clean(
@@ -86,6 +89,7 @@ def post_create(
     audience: str = Audience.ALL,
     course: Course | None = None,
     image: File | None = None,
+    reason: str = "",
 ) -> Post:
     """A draft post (publish it with ``post_publish``)."""
     title, body, course = _clean(
@@ -97,6 +101,13 @@ def post_create(
     if image is not None:
         post.image = image
         post.save(update_fields=["image", "updated_at"])
+    record_change(
+        actor=author,
+        action="news.post_create",
+        obj=post,
+        after=snapshot(post, POST_AUDIT),
+        reason=reason,
+    )
     return post
 
 
@@ -110,12 +121,15 @@ def post_update(
     course: Course | None = None,
     image: File | None = None,
     remove_image: bool = False,
+    actor: User | None = None,
+    reason: str = "",
 ) -> Post:
     """Edit a draft or a scheduled post; a scheduled one goes back to draft until it is
     published again."""
     post = Post.objects.select_for_update().get(pk=post.pk)
     if post.status not in EDITABLE:
         raise Conflict(_("This post has been sent; it can no longer be edited."))
+    before = snapshot(post, POST_AUDIT)
     post.title, post.body, post.course = _clean(
         title=title, body=body, audience=audience, course=course, image=image
     )
@@ -127,11 +141,27 @@ def post_update(
     elif remove_image:
         post.image = ""
     post.save()
+    record_change(
+        actor=actor,
+        action="news.post_update",
+        obj=post,
+        before=before,
+        after=snapshot(post, POST_AUDIT),
+        reason=reason,
+        changed_only=True,
+    )
     return post
 
 
 @transaction.atomic
-def post_publish(*, post: Post, at: datetime | None = None, now: datetime | None = None) -> Post:
+def post_publish(
+    *,
+    post: Post,
+    at: datetime | None = None,
+    now: datetime | None = None,
+    actor: User | None = None,
+    reason: str = "",
+) -> Post:
     """Send the post now, or at ``at`` (the beat task ``news.publish_due`` sends it then)."""
     now = now or timezone.now()
     post = Post.objects.select_for_update().get(pk=post.pk)
@@ -141,12 +171,21 @@ def post_publish(*, post: Post, at: datetime | None = None, now: datetime | None
         raise ValidationFailed(
             {"publish_at": [_("This moment has passed. Choose a time in the future.")]}
         )
+    before = {"status": post.status, "publish_at": post.publish_at}
     if at is None:
         _start(post, now)
     else:
         post.status = PostStatus.SCHEDULED
         post.publish_at = at
         post.save(update_fields=["status", "publish_at", "updated_at"])
+    record_change(
+        actor=actor,
+        action="news.post_publish",
+        obj=post,
+        before=before,
+        after={"status": post.status, "publish_at": post.publish_at},
+        reason=reason,
+    )
     return post
 
 
@@ -165,13 +204,16 @@ def _kick(post_id: int) -> None:
 
 
 @transaction.atomic
-def post_cancel(*, post: Post, now: datetime | None = None) -> Post:
+def post_cancel(
+    *, post: Post, now: datetime | None = None, actor: User | None = None, reason: str = ""
+) -> Post:
     """Stop a scheduled or running broadcast: rows still queued become skipped
     ("cancelled"); rows a worker is sending, or has sent, are left as they are."""
     now = now or timezone.now()
     post = Post.objects.select_for_update().get(pk=post.pk)
     if post.status not in (PostStatus.SCHEDULED, PostStatus.SENDING):
         raise Conflict(_("Only a scheduled post or one being sent can be cancelled."))
+    before = {"status": post.status}
     post.status = PostStatus.CANCELLED
     post.cancelled_at = now
     post.save(update_fields=["status", "cancelled_at", "updated_at"])
@@ -179,6 +221,14 @@ def post_cancel(*, post: Post, now: datetime | None = None) -> Post:
     # after its lock: it is "sending" by then and stays out of this update.
     Message.objects.filter(dedup_key=post.dedup_key, status=Status.QUEUED).update(
         status=Status.SKIPPED, last_error="cancelled"
+    )
+    record_change(
+        actor=actor,
+        action="news.post_cancel",
+        obj=post,
+        before=before,
+        after={"status": post.status},
+        reason=reason,
     )
     return post
 

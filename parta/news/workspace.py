@@ -47,10 +47,15 @@ def _save(request, form: PostForm, post: Post | None):
                 post = services.post_create(author=request.user, **arguments)
             else:
                 post = services.post_update(
-                    post=post, **arguments, remove_image=cleaned["image"] is False
+                    post=post,
+                    **arguments,
+                    remove_image=cleaned["image"] is False,
+                    actor=request.user,
                 )
             if publish:
-                post = services.post_publish(post=post, at=cleaned["publish_at"])
+                post = services.post_publish(
+                    post=post, at=cleaned["publish_at"], actor=request.user
+                )
     except ApplicationError as exc:
         _put_errors(form, exc)
         return None
@@ -140,7 +145,7 @@ def progress(request, pk: int):
 def cancel(request, pk: int):
     post = get_object_or_404(Post, pk=pk)
     try:
-        services.post_cancel(post=post)
+        services.post_cancel(post=post, actor=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:

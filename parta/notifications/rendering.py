@@ -10,6 +10,7 @@ from django.template.loader import get_template, render_to_string
 from django.utils import translation
 from django.utils.html import linebreaks
 
+from parta.common.live import live
 from parta.notifications.kinds import get_kind
 
 
@@ -28,7 +29,7 @@ def render_message(*, user, kind: str, context: dict) -> Rendered:
         **context,
         "user": user,
         "site_url": settings.PARTA_SITE_URL,
-        "school_name": settings.PARTA_SCHOOL_NAME,
+        "school_name": live("SCHOOL_NAME"),
     }
     with translation.override(user.message_language):
         subject = " ".join(render_to_string(f"{base}/subject.txt", full).split())

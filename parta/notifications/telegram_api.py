@@ -49,6 +49,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError
 
+from parta.common.live import live
 from parta.notifications.channels.base import DeliveryFailed, RetryLater, SkipDelivery
 
 logger = logging.getLogger(__name__)
@@ -189,7 +190,8 @@ class RedisLimiter:
 
 
 def _limits() -> tuple[float, float]:
-    return float(settings.PARTA_TELEGRAM_RATE), float(settings.PARTA_TELEGRAM_CHAT_INTERVAL)
+    # The rate is a live setting (staff change it at /crm/settings/); the interval is Telegram's.
+    return float(live("TELEGRAM_RATE")), float(settings.PARTA_TELEGRAM_CHAT_INTERVAL)
 
 
 _limiter_lock = threading.Lock()

@@ -50,6 +50,56 @@ class DiscountSpec:
     amount: int | None = None  # minor units, in the order's currency
 
 
+class VatCode(enum.StrEnum):
+    """The VAT rate printed on a fiscal receipt line (54-FZ); each provider maps it to
+    its own code. "105" style codes are the calculated rates (5/105) used for prepayment."""
+
+    NONE = "none"
+    VAT0 = "vat0"
+    VAT5 = "vat5"
+    VAT7 = "vat7"
+    VAT10 = "vat10"
+    VAT20 = "vat20"
+    VAT22 = "vat22"
+    VAT105 = "vat105"
+    VAT107 = "vat107"
+    VAT110 = "vat110"
+    VAT120 = "vat120"
+    VAT122 = "vat122"
+
+
+@dataclass(frozen=True)
+class ReceiptLine:
+    """One line of a fiscal receipt: ``amount`` = ``unit_amount`` x ``quantity``,
+    in minor units, after discounts."""
+
+    title: str
+    quantity: int
+    unit_amount: int
+    amount: int
+    vat_code: VatCode
+    # 54-FZ "payment subject" and "payment method": a school sells services, paid in full.
+    payment_subject: str = "service"
+    payment_mode: str = "full_payment"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The data a provider's online cash desk needs to issue a receipt (54-FZ)."""
+
+    email: str
+    currency: str
+    lines: tuple[ReceiptLine, ...]
+    # The seller's taxation system (osn, usn_income, usn_income_outcome, esn, patent);
+    # empty: the one registered with the provider.
+    taxation: str = ""
+    refund: bool = False
+
+    @property
+    def total(self) -> int:
+        return sum(line.amount for line in self.lines)
+
+
 @dataclass(frozen=True)
 class CheckoutRequest:
     order_id: int
@@ -62,6 +112,13 @@ class CheckoutRequest:
     discount: DiscountSpec | None = None
     taxes: list[TaxLine] = field(default_factory=list)
     description: str = ""
+    # The fiscal receipt (54-FZ) for providers whose cash desk issues one; None: none.
+    receipt: Receipt | None = None
+    # The order's checkout this one replaces ("" for the first): with the order id it
+    # makes the idempotency key of this checkout attempt.
+    previous_session_id: str = ""
+    # Ask the provider to keep the payment method for later charges (recurring plans).
+    save_payment_method: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,6 +136,8 @@ class RefundRequest:
     amount: int
     currency: str
     idempotency_key: str
+    # The refund receipt (54-FZ) for providers whose cash desk issues one.
+    receipt: Receipt | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +170,31 @@ class WebhookEvent:
     refund_id: str = ""
     amount: int | None = None
     currency: str = ""
+    failure_reason: str = ""
+    # The provider's handle on a payment method it kept (YooKassa's payment method id,
+    # T-Bank's RebillId, a CloudPayments token), for charges without the buyer.
+    saved_method_id: str = ""
+
+
+@dataclass(frozen=True)
+class ChargeRequest:
+    """A charge of a saved payment method without the buyer (a plan's renewal)."""
+
+    order_id: int
+    currency: str
+    amount: int
+    saved_method_id: str
+    idempotency_key: str
+    description: str = ""
+    customer_email: str = ""
+    receipt: Receipt | None = None
+
+
+@dataclass(frozen=True)
+class ChargeResult:
+    payment_id: str
+    succeeded: bool
+    pending: bool = False
     failure_reason: str = ""
 
 
@@ -158,6 +242,20 @@ class PaymentProvider(ABC):
 
     def supports(self, currency: str) -> bool:
         return True
+
+    def charge(self, request: ChargeRequest) -> ChargeResult:
+        """Charge a saved payment method (recurring plans); providers that cannot say so."""
+        raise ProviderError(f"{self.name} does not charge saved payment methods.")
+
+    def check_source(self, remote_addr: str) -> None:
+        """Refuse (InvalidWebhook) a notification from an address the provider does not
+        send from; for providers whose notifications are not signed."""
+        return None
+
+    def webhook_reply(self, *, duplicate: bool) -> tuple[bytes, str] | None:
+        """The body and content type a provider expects in answer to a notification it
+        sent (None: Parta's own JSON)."""
+        return None
 
     def client_config(self, currency: str) -> dict[str, str]:
         """What a payment page needs in the browser (e.g. a publishable key) to confirm

@@ -63,7 +63,17 @@ def grants_expire(*, now=None) -> int:
                 ):
                     continue
                 access_grant_deactivate(grant=grant, reason=EndReason.EXPIRED)
-                _tell_student(grant)
+                # A renewal bought in advance carries on from this end: nothing ended for
+                # the student (when it has ended too, its own expiry tells them, once).
+                end = grant.available_until
+                renewed = AccessGrant.objects.filter(
+                    user_id=grant.user_id,
+                    course_id=grant.course_id,
+                    is_active=True,
+                    starts_at__lte=end,
+                ).filter(Q(available_until__isnull=True) | Q(available_until__gt=end))
+                if not renewed.exists():
+                    _tell_student(grant)
                 count += 1
 
 

@@ -15,23 +15,29 @@ from parta.billing.services.refunds import line_grants_for
 
 @transaction.atomic
 def purchase_freeze(
-    *, grant: AccessGrant, days: int, by: User | None = None
+    *, grant: AccessGrant, days: int, by: User | None = None, reason: str = ""
 ) -> list[AccessFreeze]:
     """Freeze every grant of the purchase behind ``grant`` for ``days`` days, or none
-    (any refusal, such as the limit, leaves all of them running)."""
-    freezes = [access_freeze_start(grant=g, days=days, by=by) for g in line_grants_for(grant)]
+    (any refusal, such as the limit, leaves all of them running). Each grant's freeze is
+    audited by the access service."""
+    freezes = [
+        access_freeze_start(grant=g, days=days, by=by, reason=reason)
+        for g in line_grants_for(grant)
+    ]
     freeze_started_notify(freezes=freezes)
     return freezes
 
 
 @transaction.atomic
-def purchase_unfreeze(*, freeze: AccessFreeze) -> list[AccessFreeze]:
+def purchase_unfreeze(
+    *, freeze: AccessFreeze, by: User | None = None, reason: str = ""
+) -> list[AccessFreeze]:
     """End the running freezes of the purchase ``freeze`` belongs to."""
     now = timezone.now()
     ended = []
     for grant in line_grants_for(freeze.grant):
         running = AccessFreeze.objects.filter(grant=grant, ended_at__isnull=True, ends_at__gt=now)
         for item in running:
-            ended.append(access_freeze_end(freeze=item))
+            ended.append(access_freeze_end(freeze=item, by=by, reason=reason))
     freeze_ended_notify(freezes=ended)
     return ended

@@ -7,11 +7,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from parta.access.models import GrantSource
+from parta.access.models import AccessGrant, GrantSource
 from parta.access.services import GrantSpec, access_grants_create_many
 from parta.billing.models import (
     Discount,
@@ -71,6 +71,23 @@ def _grant_lines(order: Order, now) -> None:
     )
     plan_ids = {line["item__plan_id"] for line in lines if line["item__kind"] == ItemKind.PLAN}
     plans = Plan.objects.prefetch_related("courses").in_bulk(plan_ids) if plan_ids else {}
+    # A plan bought while an earlier period still runs extends it: the new period of each
+    # course starts where the student's latest running time-limited grant of it ends.
+    running_until = (
+        dict(
+            AccessGrant.objects.filter(
+                user_id=order.user_id,
+                course__plans__in=plan_ids,
+                is_active=True,
+                available_until__gt=now,
+            )
+            .values("course_id")
+            .annotate(until=Max("available_until"))
+            .values_list("course_id", "until")
+        )
+        if plan_ids
+        else {}
+    )
     for line in lines:
         if line["item__kind"] == ItemKind.COURSE:
             specs.append(
@@ -85,15 +102,16 @@ def _grant_lines(order: Order, now) -> None:
             )
             continue
         plan = plans[line["item__plan_id"]]
-        until = now + timedelta(days=line["duration_days"] or plan.duration_days)
+        period = timedelta(days=line["duration_days"] or plan.duration_days)
         for course in plan.courses.all():
+            starts_at = max(now, running_until.get(course.pk, now))
             specs.append(
                 GrantSpec(
                     user_id=order.user_id,
                     course_id=course.pk,
                     source=GrantSource.PLAN,
-                    starts_at=now,
-                    available_until=until,
+                    starts_at=starts_at,
+                    available_until=starts_at + period,
                     freeze_limit_days=plan.freeze_limit_days,
                     reference=line_reference(line["id"], course.pk),
                     note=f"order #{order.pk}: {plan.title}",

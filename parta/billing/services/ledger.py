@@ -13,6 +13,8 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
+from parta.accounts.models import User
+from parta.audit.services import record
 from parta.billing.models import (
     BalanceAccount,
     EntryKind,
@@ -278,10 +280,20 @@ MAX_ADJUSTMENT_MAJOR_UNITS = 10_000_000
 
 @transaction.atomic
 def balance_adjust(
-    *, user_id: int, currency: str, amount: int, reason: str, by_id: int, key: str
+    *,
+    user_id: int,
+    currency: str,
+    amount: int,
+    reason: str,
+    by_id: int,
+    key: str,
+    by=None,
 ) -> Posting:
     """A staff correction of a balance: a new entry (never an edit), with the reason and
-    who made it. ``key`` makes a retried request post once."""
+    who made it. ``key`` makes a retried request post once. A correction that would take
+    the available balance below zero is refused (the ledger never goes negative). The
+    audit entry (who, the balance before and after, the reason) is written once, with the
+    entry; a retry that posts nothing writes none."""
     if not isinstance(amount, int) or isinstance(amount, bool) or amount == 0:
         raise ValidationFailed({"amount": [_("Give a non-zero amount.")]})
     if currency not in CURRENCY_EXPONENT:
@@ -301,7 +313,7 @@ def balance_adjust(
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed({"reason": [_("Say why the balance is corrected.")]})
-    return ledger_post(
+    posting = ledger_post(
         user_id=user_id,
         currency=currency,
         kind=EntryKind.ADJUSTMENT,
@@ -310,3 +322,15 @@ def balance_adjust(
         description=_("Correction by staff #%(id)s: %(reason)s")
         % {"id": by_id, "reason": reason[:200]},
     )
+    if posting.created:
+        entry = posting.entry
+        record(
+            actor=by if by is not None else User.objects.filter(pk=by_id).first(),
+            action="billing.balance_adjust",
+            obj=entry,
+            subject=User(pk=user_id),
+            before={"balance": entry.balance_after - amount, "currency": currency},
+            after={"balance": entry.balance_after, "amount": amount, "currency": currency},
+            reason=reason,
+        )
+    return posting

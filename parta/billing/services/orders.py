@@ -33,7 +33,8 @@ from parta.billing.providers.base import (
     ProviderError,
     TaxLine,
 )
-from parta.billing.providers.registry import default_provider, get_provider
+from parta.billing.providers.registry import get_provider, provider_name_for
+from parta.billing.receipts import order_receipt
 from parta.billing.totals import TaxSpec, compute_totals
 from parta.common.errors import ApplicationError, Conflict, NotFound, ValidationFailed
 from parta.common.money import CURRENCY_EXPONENT, Money, format_money
@@ -160,7 +161,7 @@ def order_create(
         tax_included=totals.tax_included,
         total=totals.total,
         discount=discount,
-        provider=provider or settings.PARTA_PAYMENT_PROVIDER,
+        provider=provider or provider_name_for(currency),
     )
     OrderLine.objects.bulk_create(
         OrderLine(
@@ -213,7 +214,7 @@ def topup_create(*, user: User, amount: int, currency: str, provider: str = "") 
         currency=currency,
         subtotal=amount,
         total=amount,
-        provider=provider or settings.PARTA_PAYMENT_PROVIDER,
+        provider=provider or provider_name_for(currency),
     )
 
 
@@ -244,6 +245,8 @@ def _checkout_request(order: Order, base_url: str) -> CheckoutRequest:
         discount=discount,
         taxes=[TaxLine(t.name, t.rate_bp, t.inclusive) for t in order.taxes.all()],
         description=f"Parta order #{order.pk}",
+        receipt=order_receipt(order),
+        previous_session_id=order.checkout_id,
     )
 
 
@@ -313,7 +316,7 @@ def buy(
     coupon is reused, else a new order takes a use of it."""
     currency = _currency(currency or settings.PARTA_DEFAULT_CURRENCY)
     code = (coupon or "").strip().upper()
-    provider = default_provider().name
+    provider = get_provider(provider_name_for(currency)).name
     open_orders = Order.objects.filter(
         user=user,
         purpose=OrderPurpose.PURCHASE,

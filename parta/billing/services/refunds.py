@@ -24,6 +24,7 @@ from parta.access.models import AccessGrant
 from parta.access.selectors import is_staff_like
 from parta.access.services import access_grant_deactivate
 from parta.accounts.models import User
+from parta.audit.services import record
 from parta.billing.models import (
     EntryKind,
     Hold,
@@ -38,6 +39,7 @@ from parta.billing.models import (
 from parta.billing.notices import refund_done_notify
 from parta.billing.providers.base import ProviderError, RefundRequest
 from parta.billing.providers.registry import get_provider
+from parta.billing.receipts import refund_receipt
 from parta.billing.services.ledger import (
     Line,
     hold_capture,
@@ -200,10 +202,31 @@ def _line_grants(line: OrderLine):
     return AccessGrant.objects.filter(reference__regex=rf"^order-line:{line.id}(:course:\d+)?$")
 
 
-def refund_grant(*, grant: AccessGrant, requested_by: User, to_balance: bool = False) -> Refund:
+def _record_refund(refund: Refund, *, by: User, paid: int, reason: str, obj) -> None:
+    """The audit entry of a refund asked for by a person, in the refund's transaction."""
+    record(
+        actor=by,
+        action="billing.refund",
+        obj=obj,
+        subject=User(pk=refund.user_id),
+        before={"paid": paid, "currency": refund.currency},
+        after={
+            "refund": refund.pk,
+            "amount": refund.amount,
+            "destination": refund.destination,
+            "status": refund.status,
+        },
+        reason=reason,
+    )
+
+
+def refund_grant(
+    *, grant: AccessGrant, requested_by: User, to_balance: bool = False, reason: str = ""
+) -> Refund:
     """Refund the purchase behind ``grant`` for its unused days and end its access.
     Back through the provider that took the money, or to the balance (always, for
-    orders paid from the balance). A second request changes nothing and says so."""
+    orders paid from the balance). A second request changes nothing and says so.
+    Audited (``reason``) with the refund's row, before the provider is asked."""
     if grant.user_id != requested_by.id and not is_staff_like(requested_by):
         raise PermissionDenied(_("You can only refund your own purchases."))
     with transaction.atomic():
@@ -248,6 +271,7 @@ def refund_grant(*, grant: AccessGrant, requested_by: User, to_balance: bool = F
             raise AlreadyRefunded(
                 Refund.objects.get(order_line=line, status__in=["pending", "succeeded"])
             ) from exc
+        _record_refund(refund, by=requested_by, paid=quote.paid, reason=reason, obj=order)
         if destination == RefundDestination.BALANCE:
             ledger_post(
                 user_id=grant.user_id,
@@ -341,6 +365,7 @@ def _send_to_provider(refund: Refund) -> Refund:
                 amount=refund.amount,
                 currency=refund.currency,
                 idempotency_key=f"parta-refund-{refund.pk}",
+                receipt=refund_receipt(refund),
             )
         )
     except ProviderError as exc:
@@ -388,7 +413,9 @@ def refund_settled(
     return True
 
 
-def refund_topup(*, entry: LedgerEntry, amount: int, requested_by: User) -> Refund:
+def refund_topup(
+    *, entry: LedgerEntry, amount: int, requested_by: User, reason: str = ""
+) -> Refund:
     """Send part or all of a top-up back to the payment it came from, as long as the
     balance still covers it. The amount is held until the provider answers."""
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
@@ -438,6 +465,9 @@ def refund_topup(*, entry: LedgerEntry, amount: int, requested_by: User) -> Refu
             currency=payment.currency,
             amount=amount,
             reference=f"refund:{refund.pk}:hold",
+        )
+        _record_refund(
+            refund, by=requested_by, paid=payment.amount, reason=reason, obj=entry.order
         )
     return _send_to_provider(refund)
 

@@ -45,7 +45,8 @@ def _order_for(provider: str, event: WebhookEvent, *, lock: bool = False) -> Ord
     if event.session_id:
         order = orders.filter(provider=provider, checkout_id=event.session_id).first()
     if order is None and event.order_id is not None:
-        order = orders.filter(pk=event.order_id).first()
+        # Only an order of this provider: one paid elsewhere is not this event's to change.
+        order = orders.filter(pk=event.order_id, provider=provider).first()
     if order is None:
         raise ApplicationError(f"no order for event {event.event_id}")
     return order
@@ -125,11 +126,14 @@ def _check_storable(event: WebhookEvent) -> None:
 
 
 def webhook_receive(
-    *, provider_name: str, body: bytes, headers: Mapping[str, str]
+    *, provider_name: str, body: bytes, headers: Mapping[str, str], remote_addr: str = ""
 ) -> WebhookOutcome:
-    """Verify, store and process one webhook delivery. Raises UnknownProvider (404) or
-    InvalidWebhook (400) before anything is stored."""
+    """Verify, store and process one webhook delivery. Raises UnknownProvider (404),
+    InvalidWebhook (400) or ProviderError (503: the provider could not confirm it)
+    before anything is stored. ``remote_addr``: the sender, for providers that do not
+    sign their notifications."""
     provider = get_provider(provider_name)
+    provider.check_source(remote_addr)
     event = provider.parse_webhook(body, headers)
     _check_storable(event)
     try:

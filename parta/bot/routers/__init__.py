@@ -11,6 +11,7 @@ FEATURES = [
     "parta.bot.routers.account",
     "parta.bot.routers.help",
     "parta.bot.routers.sessions",
+    "parta.bot.routers.newsession",
     # Replies to the bot's messages (answers to students' questions): after the commands,
     # so that a command sent as a reply is still that command.
     "parta.bot.routers.chat_reply",

@@ -57,7 +57,8 @@ def wsgi_server(*, workers: int = 2, env: dict[str, str] | None = None) -> Itera
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        # Generous: on a loaded two-core machine Django takes a while to import.
+        deadline = time.monotonic() + 90
         while True:
             try:
                 urllib.request.urlopen(base + "/healthz", timeout=2)

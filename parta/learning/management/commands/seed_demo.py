@@ -3,8 +3,9 @@ from django.core.management.base import BaseCommand
 from parta.accounts.demo import DEMO_PASSWORD, seed_people
 from parta.billing.demo import seed_shop
 from parta.chat.demo import seed_chat
+from parta.common.time import school_tz
 from parta.faq.demo import seed_faq
-from parta.groups.demo import seed_groups
+from parta.groups.demo import seed_groups, seed_session
 from parta.learning.demo import seed_courses
 from parta.news.demo import seed_news
 from parta.notifications.demo import seed_bell
@@ -18,6 +19,12 @@ class Command(BaseCommand):
         courses = seed_courses(people)
         shop = seed_shop(courses=[courses.base, courses.advanced])
         groups = seed_groups(course=courses.base, teacher=people.moderator, by=people.staff)
+        session = seed_session(
+            course=courses.base,
+            teacher=people.moderator,
+            by=people.moderator,
+            student=people.student,
+        )
         seed_news(author=people.moderator, course=courses.base)
         seed_faq()
         seed_bell(student=people.student, course=courses.base)
@@ -39,6 +46,10 @@ class Command(BaseCommand):
             f"Study groups of {courses.base.title}: {len(groups)} groups of "
             f"{courses.base.max_group_size} seats each "
             f"(/workspace/courses/{courses.base.pk}/groups/)"
+        )
+        self.stdout.write(
+            f"Live session: {session.starts_at.astimezone(school_tz()):%Y-%m-%d %H:%M} "
+            f"(/workspace/sessions/{session.pk}/; the student's list and calendar: /sessions/)"
         )
         self.stdout.write(
             f"Shop: /item/{shop.course_items[1].pk}/ (a course), /item/{shop.plan_item.pk}/ "
