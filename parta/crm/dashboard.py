@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
@@ -37,7 +38,7 @@ from django.utils.translation import gettext as _
 
 from parta.access.models import AccessGrant, GrantSource
 from parta.accounts.models import Role, User
-from parta.billing.models import EntryKind, LedgerEntry
+from parta.billing.models import BalanceAccount, EntryKind, LedgerEntry
 from parta.common.errors import ValidationFailed
 from parta.common.money import CURRENCY_EXPONENT
 from parta.common.time import school_today, school_tz
@@ -115,22 +116,69 @@ def _series(days: list[date], values: dict[date, int]) -> list[int]:
     return [int(values.get(day, 0) or 0) for day in days]
 
 
-def _revenue(since: datetime, until: datetime, days: list[date]) -> list[dict]:
-    tz = school_tz()
-    rows = (
-        LedgerEntry.objects.filter(created_at__gte=since, created_at__lt=until)
+_REVENUE_SQL = """
+SELECT (e.created_at AT TIME ZONE %(tz)s)::date AS day, a.currency,
+       COALESCE(SUM(-e.amount) FILTER (WHERE e.kind = %(spending)s), 0) AS sold,
+       COALESCE(SUM(e.amount) FILTER (WHERE e.kind = %(refund)s), 0) AS refunded,
+       COUNT(DISTINCT a.user_id) FILTER (WHERE e.kind = %(spending)s) AS paying,
+       GROUPING(a.currency) AS whole
+FROM {entries} e JOIN {accounts} a ON a.id = e.account_id
+WHERE e.created_at >= %(since)s AND e.created_at < %(until)s
+  AND (e.kind = %(spending)s OR (e.kind = %(refund)s AND e.amount > 0))
+GROUP BY GROUPING SETS ((1, a.currency), ())
+"""
+
+
+def _revenue_rows(since: datetime, until: datetime) -> tuple[list[dict], int]:
+    """(day, currency, sold, refunded) rows and the paying students. On PostgreSQL one
+    pass over the period's entries (GROUPING SETS: the per-day rows and the period's
+    distinct payers together, the join to the accounts made once); elsewhere two
+    grouped queries."""
+    if connection.vendor == "postgresql":
+        sql = _REVENUE_SQL.format(
+            entries=connection.ops.quote_name(LedgerEntry._meta.db_table),
+            accounts=connection.ops.quote_name(BalanceAccount._meta.db_table),
+        )
+        params = {
+            "tz": school_tz().key,
+            "spending": EntryKind.SPENDING.value,
+            "refund": EntryKind.REFUND.value,
+            "since": since,
+            "until": until,
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            found = cursor.fetchall()
+        paying = next((row[4] for row in found if row[5]), 0)
+        rows = [
+            {"day": day, "currency": currency, "sold": sold, "refunded": refunded}
+            for day, currency, sold, refunded, _paying, whole in found
+            if not whole
+        ]
+        return rows, paying
+    rows = [
+        {**row, "currency": row.pop("account__currency")}
+        for row in LedgerEntry.objects.filter(created_at__gte=since, created_at__lt=until)
         .filter(Q(kind=EntryKind.SPENDING) | Q(kind=EntryKind.REFUND, amount__gt=0))
-        .annotate(day=TruncDate("created_at", tzinfo=tz))
+        .annotate(day=TruncDate("created_at", tzinfo=school_tz()))
         .values("day", "account__currency")
         .annotate(
             sold=Coalesce(Sum(-F("amount"), filter=Q(kind=EntryKind.SPENDING)), 0),
             refunded=Coalesce(Sum("amount", filter=Q(kind=EntryKind.REFUND)), 0),
         )
         .order_by()
-    )
+    ]
+    paying = LedgerEntry.objects.filter(
+        created_at__gte=since, created_at__lt=until, kind=EntryKind.SPENDING
+    ).aggregate(n=Count("account__user_id", distinct=True))["n"]
+    return rows, paying
+
+
+def _revenue(since: datetime, until: datetime, days: list[date]) -> tuple[list[dict], int]:
+    rows, paying = _revenue_rows(since, until)
     per_currency: dict[str, dict[str, dict[date, int]]] = {}
     for row in rows:
-        figures = per_currency.setdefault(row["account__currency"], {"sold": {}, "refunded": {}})
+        figures = per_currency.setdefault(row["currency"], {"sold": {}, "refunded": {}})
         figures["sold"][row["day"]] = row["sold"]
         figures["refunded"][row["day"]] = row["refunded"]
     result = []
@@ -150,13 +198,7 @@ def _revenue(since: datetime, until: datetime, days: list[date]) -> list[dict]:
                 "net_total": sum(net),
             }
         )
-    return result
-
-
-def _paying(since: datetime, until: datetime) -> int:
-    return LedgerEntry.objects.filter(
-        created_at__gte=since, created_at__lt=until, kind=EntryKind.SPENDING
-    ).aggregate(n=Count("account__user_id", distinct=True))["n"]
+    return result, paying
 
 
 def _registrations(since: datetime, until: datetime, days: list[date]) -> dict:
@@ -289,7 +331,7 @@ def _renewals(since: datetime, until: datetime, days: list[date]) -> dict:
 def dashboard_data(*, start: date, end: date, money: bool, now: datetime | None = None) -> dict:
     """The figures of ``start``..``end`` (school days, both included). ``money``: also
     revenue, paying students, expiring access and renewals (staff only). A constant
-    number of queries: 5 without money, 10 with."""
+    number of queries: 5 without money, 9 with on PostgreSQL (10 elsewhere)."""
     now = now or timezone.now()
     since, until = _bounds(start, end)
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
@@ -303,9 +345,10 @@ def dashboard_data(*, start: date, end: date, money: bool, now: datetime | None 
         "money": None,
     }
     if money:
+        revenue, paying = _revenue(since, until, days)
         data["money"] = {
-            "revenue": _revenue(since, until, days),
-            "paying": _paying(since, until),
+            "revenue": revenue,
+            "paying": paying,
             "expiring": _expiring(now),
             "renewals": _renewals(since, until, days),
         }

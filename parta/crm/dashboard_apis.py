@@ -14,7 +14,7 @@ from parta.crm.dashboard import dashboard_data, period_for
 from parta.crm.permissions import can_see_money, can_use_crm
 
 
-class RevenueOut(serializers.Serializer):
+class DashboardRevenueOut(serializers.Serializer):
     currency = serializers.CharField()
     exponent = serializers.IntegerField(help_text="Minor units per major unit, as a power of 10.")
     sold = serializers.ListField(
@@ -31,7 +31,7 @@ class RevenueOut(serializers.Serializer):
     net_total = serializers.IntegerField()
 
 
-class CourseFillOut(serializers.Serializer):
+class DashboardCourseFillOut(serializers.Serializer):
     course_id = serializers.IntegerField()
     course = serializers.CharField()
     groups = serializers.IntegerField()
@@ -40,8 +40,8 @@ class CourseFillOut(serializers.Serializer):
     percent = serializers.IntegerField()
 
 
-class MoneyOut(serializers.Serializer):
-    revenue = RevenueOut(many=True)
+class DashboardMoneyOut(serializers.Serializer):
+    revenue = DashboardRevenueOut(many=True)
     paying = serializers.IntegerField(help_text="Students with a purchase in the period.")
     expiring = inline_serializer(
         "DashboardExpiring",
@@ -95,13 +95,13 @@ class DashboardOut(serializers.Serializer):
     group_fill = inline_serializer(
         "DashboardGroupFill",
         {
-            "courses": CourseFillOut(many=True),
+            "courses": DashboardCourseFillOut(many=True),
             "members": serializers.IntegerField(),
             "seats": serializers.IntegerField(),
             "percent": serializers.IntegerField(),
         },
     )
-    money = MoneyOut(allow_null=True, help_text="Null for moderators.")
+    money = DashboardMoneyOut(allow_null=True, help_text="Null for moderators.")
 
 
 class DashboardApi(APIView):
