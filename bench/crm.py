@@ -215,7 +215,7 @@ def main() -> None:
         ("API, first page", "/api/v1/crm/clients/"),
     ]
     try:
-        pages.append(("dashboard, 90 days", reverse("crm:dashboard") + "?period=90"))
+        pages.append(("dashboard, 90 days", reverse("crm:dashboard") + "?preset=90"))
     except NoReverseMatch:
         print("crm:dashboard is not routed here: its timing is left out")
 
