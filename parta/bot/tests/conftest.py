@@ -19,6 +19,9 @@ class BotRun:
     def __init__(self, peer):
         self.peer = peer
 
+    def _calls(self) -> int:
+        return sum(1 for call in self.peer.requests() if call.method.lower() != "getupdates")
+
     def __call__(self, *pushes, replies: int, timeout: float = 10.0):
         """Push the updates, run until ``replies`` more messages were sent; the new ones."""
         before = len(self.peer.sent())
@@ -29,13 +32,26 @@ class BotRun:
             polling = asyncio.create_task(
                 dispatcher.start_polling(bot, handle_signals=False, polling_timeout=1)
             )
-            for push in pushes:
-                push()
+            pushed = [push() for push in pushes]
+            ids = {update["update_id"] for update in pushed if isinstance(update, dict)}
             deadline = time.monotonic() + timeout
             while len(self.peer.sent()) < before + replies and time.monotonic() < deadline:
                 if polling.done():
                     break
                 await asyncio.sleep(0.02)
+            if replies == 0:
+                # Nothing to count: wait until the bot has taken the updates and then
+                # until its calls (callback answers, edits) stop coming for a moment.
+                while time.monotonic() < deadline and not polling.done():
+                    if not ids & {u["update_id"] for u in list(self.peer._updates)}:
+                        break
+                    await asyncio.sleep(0.02)
+                seen, quiet_since = self._calls(), time.monotonic()
+                while time.monotonic() < deadline and time.monotonic() - quiet_since < 0.5:
+                    await asyncio.sleep(0.02)
+                    now_seen = self._calls()
+                    if now_seen != seen:
+                        seen, quiet_since = now_seen, time.monotonic()
             # Give a stray extra reply a moment to show up (tests assert exact counts).
             await asyncio.sleep(0.1)
             if not polling.done():
