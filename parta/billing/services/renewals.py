@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +30,7 @@ from parta.billing.models import (
     Item,
     ItemKind,
     Order,
+    OrderLine,
     OrderStatus,
     Refund,
     RefundStatus,
@@ -89,13 +90,21 @@ def renewal_request(*, order: Order) -> AutoRenewal:
     )
 
 
-def _period_end(order: Order) -> datetime | None:
-    """When the period an order paid for ends: its plan grants' latest end (a pause
-    moves it later)."""
-    return AccessGrant.objects.filter(
-        reference__startswith=f"order-line:{order.lines.values_list('pk', flat=True)[0]}:",
-        is_active=True,
-    ).aggregate(end=Max("available_until"))["end"]
+def _plan_end(renewal: AutoRenewal) -> datetime | None:
+    """When the buyer's time on the plan ends: the latest end of the grants its paid
+    purchases gave (a pause moves it later; a period bought ahead by hand counts too;
+    refunded ones do not)."""
+    lines = OrderLine.objects.filter(
+        order__user_id=renewal.user_id, item_id=renewal.item_id, order__status=OrderStatus.PAID
+    ).values_list("pk", flat=True)
+    bought = Q()
+    for line_id in lines:
+        bought |= Q(reference__startswith=f"order-line:{line_id}:")
+    if not bought:
+        return None
+    return AccessGrant.objects.filter(bought, user_id=renewal.user_id, is_active=True).aggregate(
+        end=Max("available_until")
+    )["end"]
 
 
 def renewals_order_paid(*, order: Order, saved_method_id: str = "") -> None:
@@ -139,7 +148,8 @@ def _activate(renewal: AutoRenewal, order: Order, saved_method_id: str) -> None:
         outcome="Replaced by a newer auto-renewal of the plan.",
         updated_at=now,
     )
-    end = _period_end(order)
+    renewal.current_order = order
+    end = _plan_end(renewal)
     renewal.status = RenewalStatus.ACTIVE
     renewal.saved_method_id = saved_method_id
     renewal.current_order = order
@@ -149,7 +159,7 @@ def _activate(renewal: AutoRenewal, order: Order, saved_method_id: str) -> None:
 
 
 def _advance(renewal: AutoRenewal, charge: RenewalCharge, order: Order, *, payment_id: str):
-    end = _period_end(order)
+    end = _plan_end(renewal)
     charge.status = RenewalChargeStatus.SUCCEEDED
     charge.provider_payment_id = payment_id
     charge.failure_reason = ""
@@ -243,7 +253,7 @@ def _renew(renewal_id: int, now: datetime) -> bool:
                 now=now,
             )
             return False
-        end = _period_end(renewal.current_order)
+        end = _plan_end(renewal)
         if renewal.failures == 0 and end is not None and end - CHARGE_BEFORE > now:
             # A pause moved the period's end: the charge moves with it.
             renewal.next_charge_at = end - CHARGE_BEFORE

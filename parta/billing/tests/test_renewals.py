@@ -259,7 +259,8 @@ def test_a_card_removed_at_the_provider_ends_the_renewal_without_a_charge(
 ):
     buy_with_renewal(client, plan_item, later_charges="removed")
     renewal = AutoRenewal.objects.get(user=buyer)
-    assert renewals_charge(now=renewal.next_charge_at) == 0
+    due = renewal.next_charge_at
+    assert renewals_charge(now=due) == 0
     renewal.refresh_from_db()
     assert renewal.status == RenewalStatus.ENDED
     assert "payment method is gone" in renewal.outcome
@@ -271,7 +272,8 @@ def test_a_card_removed_at_the_provider_ends_the_renewal_without_a_charge(
     assert AccessGrant.objects.filter(user=buyer).count() == 1
     message = Message.objects.filter(kind="renewal_ended", channel="email").get()
     assert message.context["reason"] == "method_gone"
-    assert renewals_charge(now=renewal.next_charge_at + timedelta(days=9)) == 0
+    assert renewal.next_charge_at is None
+    assert renewals_charge(now=due + timedelta(days=9)) == 0
 
 
 def test_a_plan_taken_off_sale_is_not_charged(client, buyer, plan_item):
@@ -334,7 +336,7 @@ def test_purchases_shows_the_next_charge_and_reads_a_fixed_number_of_queries(cli
     renewal = AutoRenewal.objects.get(user=buyer)
     page = client.get(reverse("billing:purchases")).content.decode()
     box = page.split('data-testid="renewal"')[1].split("</div>")[0]
-    assert format_money(9900 * 30, "RUB") in box
+    assert format_money(9900 * 30, "RUB", language="ru") in box
     assert reverse("billing:renewal-cancel", args=[renewal.pk]) in box
     assert "csrfmiddlewaretoken" in box
     with count_queries() as one:
@@ -365,3 +367,17 @@ def test_access_ending_is_not_told_while_the_plan_renews_itself(client, buyer, p
     client.post(reverse("billing:renewal-cancel", args=[renewal.pk]))
     access_ending_notify(now=two_days_before)
     assert len(kinds(buyer, "access_ending")) == 1
+
+
+def test_a_period_bought_ahead_by_hand_moves_the_charge_later(client, buyer, plan_item):
+    from parta.billing.tests.helpers import buy_json, pay
+
+    buy_with_renewal(client, plan_item)
+    renewal = AutoRenewal.objects.get(user=buyer)
+    due = renewal.next_charge_at
+    pay(client, buy_json(client, plan_item.pk)["url"])  # a second month, without renewal
+    assert renewals_charge(now=due) == 0
+    renewal.refresh_from_db()
+    assert renewal.next_charge_at == due + timedelta(days=30)
+    assert renewals_charge(now=renewal.next_charge_at) == 1
+    assert Order.objects.filter(status=OrderStatus.PAID).count() == 3
