@@ -381,3 +381,40 @@ def test_a_period_bought_ahead_by_hand_moves_the_charge_later(client, buyer, pla
     assert renewal.next_charge_at == due + timedelta(days=30)
     assert renewals_charge(now=renewal.next_charge_at) == 1
     assert Order.objects.filter(status=OrderStatus.PAID).count() == 3
+
+
+def test_the_renewal_messages_read_in_russian(client, buyer, plan_item):
+    from parta.notifications.rendering import render_message
+
+    buy_with_renewal(client, plan_item, later_charges="decline")
+    renewal = AutoRenewal.objects.get(user=buyer)
+    due = renewal.next_charge_at
+    renewal_reminders_notify(now=due - timedelta(days=2))
+    for day in (0, 2, 4, 7):
+        renewals_charge(now=due + timedelta(days=day))
+    buyer.language = "ru"
+    upcoming = Message.objects.get(kind="renewal_upcoming", channel="email")
+    text = render_message(user=buyer, kind="renewal_upcoming", context=upcoming.context)
+    assert text.subject == "«Месяц» скоро продлится: 3 000 ₽"
+    assert "продлевается автоматически" in text.text
+    failed = Message.objects.filter(kind="renewal_failed", channel="email").order_by("id")
+    first = render_message(user=buyer, kind="renewal_failed", context=failed[0].context)
+    assert first.subject == "Оплата «Месяц» не прошла"
+    assert "Попробуем ещё раз" in first.text
+    last = render_message(user=buyer, kind="renewal_failed", context=failed[3].context)
+    assert "последняя попытка" in last.text
+    buyer.language = "en"
+    english = render_message(user=buyer, kind="renewal_failed", context=failed[0].context)
+    assert "We will try again on" in english.text
+
+
+def test_a_stopped_renewal_tells_why_in_russian(client, buyer, plan_item):
+    from parta.notifications.rendering import render_message
+
+    buy_with_renewal(client, plan_item, later_charges="removed")
+    renewals_charge(now=AutoRenewal.objects.get(user=buyer).next_charge_at)
+    ended = Message.objects.get(kind="renewal_ended", channel="email")
+    buyer.language = "ru"
+    text = render_message(user=buyer, kind="renewal_ended", context=ended.context)
+    assert text.subject == "Автопродление «Месяц» отключено"
+    assert "больше не хранит карту" in text.text
