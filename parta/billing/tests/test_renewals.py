@@ -418,3 +418,20 @@ def test_a_stopped_renewal_tells_why_in_russian(client, buyer, plan_item):
     text = render_message(user=buyer, kind="renewal_ended", context=ended.context)
     assert text.subject == "Автопродление «Месяц» отключено"
     assert "больше не хранит карту" in text.text
+
+
+def test_staff_see_each_renewal_and_its_charges_in_the_admin(client, plan_item):
+    from parta.accounts.tests.factories import StaffFactory
+
+    buyer = UserFactory()
+    client.force_login(buyer)
+    buy_with_renewal(client, plan_item, later_charges="decline")
+    renewal = AutoRenewal.objects.get(user=buyer)
+    renewals_charge(now=renewal.next_charge_at)
+    client.force_login(StaffFactory(is_staff=True, is_superuser=True))
+    listing = client.get(reverse("admin:billing_autorenewal_changelist"))
+    assert listing.status_code == 200
+    assert "insufficient funds" in listing.content.decode()
+    page = client.get(reverse("admin:billing_autorenewal_change", args=[renewal.pk]))
+    assert page.status_code == 200
+    assert "insufficient funds" in page.content.decode()
