@@ -242,14 +242,42 @@ def test_someone_elses_renewal_cannot_be_cancelled(client, buyer, plan_item):
 def test_a_refunded_plan_is_not_charged(client, buyer, plan_item):
     buy_with_renewal(client, plan_item)
     renewal = AutoRenewal.objects.get(user=buyer)
+    due = renewal.next_charge_at
     refund_grant(grant=AccessGrant.objects.get(user=buyer), requested_by=buyer)
+    renewal.refresh_from_db()
+    # It stops with the refund (the buyer asked for it: no message about it).
+    assert renewal.status == RenewalStatus.ENDED
+    assert "refunded" in renewal.outcome
+    assert not kinds(buyer, "renewal_ended")
+    entries = LedgerEntry.objects.count()
+    assert renewals_charge(now=due) == 0
+    assert not RenewalCharge.objects.exists()
+    assert Order.objects.count() == 1
+    assert LedgerEntry.objects.count() == entries
+    assert 'data-testid="renewal"' not in client.get(reverse("billing:purchases")).content.decode()
+
+
+def test_a_refund_found_by_the_job_stops_the_renewal_without_a_charge(client, buyer, plan_item):
+    """A refund recorded some other way (staff, a provider's own refund) while the
+    renewal was still on: the job refuses the charge and tells the buyer."""
+    from parta.billing.models import Refund
+
+    order = buy_with_renewal(client, plan_item)
+    renewal = AutoRenewal.objects.get(user=buyer)
+    Refund.objects.create(
+        user=buyer,
+        order_line=order.lines.get(),
+        amount=100,
+        currency="RUB",
+        destination="provider",
+        status="succeeded",
+    )
     entries = LedgerEntry.objects.count()
     assert renewals_charge(now=renewal.next_charge_at) == 0
     renewal.refresh_from_db()
     assert renewal.status == RenewalStatus.ENDED
     assert "refunded" in renewal.outcome
     assert not RenewalCharge.objects.exists()
-    assert Order.objects.count() == 1
     assert LedgerEntry.objects.count() == entries
     assert kinds(buyer, "renewal_ended") == {f"renewal_ended:{renewal.pk}"}
 
