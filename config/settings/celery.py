@@ -41,6 +41,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.notify_access_ending",
         "schedule": env.float("PARTA_NOTIFY_ACCESS_ENDING_EVERY", default=3600.0),
     },
+    # Plans that renew themselves: due charges and retries (once per period, whatever
+    # reruns), and the reminder three days before each charge (once per period).
+    "charge-renewals": {
+        "task": "billing.charge_renewals",
+        "schedule": env.float("PARTA_CHARGE_RENEWALS_EVERY", default=900.0),
+    },
+    "remind-renewals": {
+        "task": "billing.remind_renewals",
+        "schedule": env.float("PARTA_REMIND_RENEWALS_EVERY", default=3600.0),
+    },
     # New topics opened in a course a student has: once per topic and student (dedup).
     "notify-topics-opened": {
         "task": "learning.notify_topics_opened",

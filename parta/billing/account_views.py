@@ -14,7 +14,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from parta.access.models import AccessFreeze, AccessGrant
 from parta.billing import selectors
-from parta.billing.models import EntryKind, LedgerEntry, Refund, RefundDestination, RefundStatus
+from parta.billing.models import (
+    AutoRenewal,
+    EntryKind,
+    LedgerEntry,
+    Refund,
+    RefundDestination,
+    RefundStatus,
+)
 from parta.billing.services.freezes import purchase_freeze as freeze_purchase
 from parta.billing.services.freezes import purchase_unfreeze as unfreeze_purchase
 from parta.billing.services.orders import checkout_start, topup_create
@@ -27,6 +34,7 @@ from parta.billing.services.refunds import (
     refund_quote,
     refund_topup,
 )
+from parta.billing.services.renewals import renewal_cancel as cancel_renewal
 from parta.billing.totals import round_half_up
 from parta.catalog.forms import parse_major_units
 from parta.common.errors import ApplicationError
@@ -131,6 +139,26 @@ def purchase_freeze(request, pk: int):
         messages.success(
             request,
             _("Access is paused; its end moved later by %(days)d day(s).") % {"days": days},
+        )
+    return redirect("billing:purchases")
+
+
+@login_required
+@require_POST
+def renewal_cancel(request, pk: int):
+    """Auto-renewal off in one click: the plan is never charged again."""
+    renewal = get_object_or_404(
+        AutoRenewal.objects.select_related("item"), pk=pk, user=request.user
+    )
+    try:
+        cancel_renewal(renewal=renewal, by=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Auto-renewal of “%(title)s” is off: nothing more will be charged.")
+            % {"title": renewal.item.title},
         )
     return redirect("billing:purchases")
 

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from parta.billing.models import (
+    AutoRenewal,
     BalanceAccount,
     Discount,
     Hold,
@@ -20,6 +21,7 @@ from parta.billing.models import (
     Plan,
     ProviderEvent,
     Refund,
+    RenewalCharge,
     TaxRate,
 )
 from parta.billing.services.plans import plan_courses_extend
@@ -209,3 +211,26 @@ class RefundAdmin(ReadOnlyAdmin):
     list_filter = ("status", "destination")
     search_fields = ("user__email", "provider_refund_id")
     list_select_related = ("user",)
+
+
+class RenewalChargeInline(admin.TabularInline):
+    model = RenewalCharge
+    extra = 0
+    can_delete = False
+    fields = ("period", "order", "status", "attempts", "provider_payment_id", "failure_reason")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AutoRenewal)
+class AutoRenewalAdmin(ReadOnlyAdmin):
+    """Plans that renew themselves: what happened last (the outcome) and each period's
+    charge. Read-only: the buyer switches it off on their purchases page."""
+
+    list_display = ("id", "user", "item", "status", "next_charge_at", "failures", "outcome")
+    list_filter = ("status", "provider")
+    search_fields = ("user__email", "item__title")
+    list_select_related = ("user", "item")
+    inlines = [RenewalChargeInline]

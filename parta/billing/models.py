@@ -707,3 +707,135 @@ class Refund(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"refund {Money(self.amount, self.currency)} ({self.status})"
+
+
+# --- Plans that renew themselves ---------------------------------------------------------
+
+
+class RenewalStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting the first payment")
+    ACTIVE = "active", _("Renewing")
+    CANCELLED = "cancelled", _("Turned off by the buyer")
+    ENDED = "ended", _("Stopped")
+
+
+class AutoRenewal(TimeStampedModel):
+    """A plan bought with auto-renewal: the payment method the provider keeps, and when
+    the next period is charged (a day before the running one ends). Asked for at
+    checkout (pending), on once the first payment names the saved method."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="auto_renewals",
+        verbose_name=_("user"),
+    )
+    item = models.ForeignKey(
+        Item, on_delete=models.PROTECT, related_name="+", verbose_name=_("plan")
+    )
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    provider = models.CharField(_("provider"), max_length=32)
+    # The provider's handle on the saved card (YooKassa's payment method id, T-Bank's
+    # RebillId, a CloudPayments token, the sandbox's own).
+    saved_method_id = models.CharField(
+        _("saved payment method"), max_length=255, blank=True, default=""
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=RenewalStatus.choices, default=RenewalStatus.PENDING
+    )
+    first_order = models.OneToOneField(
+        Order,
+        on_delete=models.PROTECT,
+        related_name="auto_renewal",
+        verbose_name=_("first order"),
+    )
+    # The order of the period that runs now (the first order, then each renewal's).
+    current_order = models.ForeignKey(
+        Order,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("current order"),
+    )
+    # The number of the period paid last: 1 is the first purchase.
+    period = models.PositiveIntegerField(_("period"), default=1)
+    next_charge_at = models.DateTimeField(_("next charge"), null=True, blank=True)
+    failures = models.PositiveSmallIntegerField(_("failed charges in a row"), default=0)
+    # What happened last, for staff (in English, like an order's failure reason).
+    outcome = models.CharField(_("outcome"), max_length=300, blank=True, default="")
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("auto-renewal")
+        verbose_name_plural = _("auto-renewals")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_charge_at"],
+                condition=Q(status="active"),
+                name="billing_renewal_due",
+            )
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "item"],
+                condition=Q(status="active"),
+                name="billing_renewal_one_active_per_plan",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="active") | ~Q(saved_method_id=""),
+                name="billing_renewal_active_has_method",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"renewal #{self.pk} {self.item_id} ({self.status})"
+
+
+class RenewalChargeStatus(models.TextChoices):
+    PENDING = "pending", _("In progress")
+    SUCCEEDED = "succeeded", _("Charged")
+    FAILED = "failed", _("Failed")
+
+
+class RenewalCharge(TimeStampedModel):
+    """The charge of one period of a renewal: at most one per (renewal, period), with
+    one order, tried again on the same order after a decline."""
+
+    renewal = models.ForeignKey(
+        AutoRenewal, on_delete=models.PROTECT, related_name="charges", verbose_name=_("renewal")
+    )
+    period = models.PositiveIntegerField(_("period"))
+    order = models.OneToOneField(
+        Order,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="renewal_charge",
+        verbose_name=_("order"),
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=RenewalChargeStatus.choices,
+        default=RenewalChargeStatus.PENDING,
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    provider_payment_id = models.CharField(
+        _("provider payment id"), max_length=255, blank=True, default=""
+    )
+    failure_reason = models.CharField(_("failure reason"), max_length=300, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("renewal charge")
+        verbose_name_plural = _("renewal charges")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["renewal", "period"], name="billing_renewal_charge_once_per_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"renewal #{self.renewal_id} period {self.period} ({self.status})"

@@ -24,6 +24,8 @@ ENDING_NOTICE = timedelta(days=3)
 # run after a long stop does not tell people about freezes long gone).
 FREEZE_END_WINDOW = timedelta(days=2)
 BATCH = 500
+# A plan that renews itself: the buyer is told this long before the charge.
+RENEWAL_NOTICE = timedelta(days=3)
 
 
 def register_kinds() -> None:
@@ -32,6 +34,21 @@ def register_kinds() -> None:
     register_kind(Kind(name="freeze_started", label=_("Freeze started"), channels=ALL))
     register_kind(Kind(name="freeze_ended", label=_("Freeze ended"), channels=ALL))
     register_kind(Kind(name="access_ending", label=_("Access ending soon"), channels=ALL))
+    register_kind(
+        Kind(name="renewal_upcoming", label=_("Auto-renewal: charge coming"), channels=ALL)
+    )
+    # A declined charge and a renewal that stopped concern money: always told.
+    register_kind(
+        Kind(
+            name="renewal_failed",
+            label=_("Auto-renewal: charge declined"),
+            mandatory=True,
+            channels=ALL,
+        )
+    )
+    register_kind(
+        Kind(name="renewal_ended", label=_("Auto-renewal stopped"), mandatory=True, channels=ALL)
+    )
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -164,6 +181,25 @@ def freezes_ran_out_notify(*, now: datetime | None = None) -> int:
     return told
 
 
+def _renewing_line_ids() -> set[int]:
+    """The order lines whose plan renews itself (the period running now)."""
+    from parta.billing.models import AutoRenewal
+
+    return set(
+        AutoRenewal.objects.filter(status="active", current_order__isnull=False).values_list(
+            "current_order__lines__id", flat=True
+        )
+    )
+
+
+def _line_of(grant: AccessGrant) -> int | None:
+    # "order-line:<line id>:course:<course id>" for a plan's grant.
+    parts = grant.reference.split(":")
+    if len(parts) >= 2 and parts[0] == "order-line" and parts[1].isdigit():
+        return int(parts[1])
+    return None
+
+
 def access_ending_notify(*, now: datetime | None = None) -> int:
     """Tell students whose access ends within three days. Once per grant and end: a
     freeze that moves the end makes a new key, so the new end is told again."""
@@ -179,7 +215,10 @@ def access_ending_notify(*, now: datetime | None = None) -> int:
         .select_related("user", "course")
         .order_by("pk")
     )
+    renewing = _renewing_line_ids()
     for grant in grants.iterator(chunk_size=BATCH):
+        if _line_of(grant) in renewing:
+            continue  # the plan renews itself: its own reminder tells of the charge
         left = grant.available_until - now
         notify(
             user=grant.user,
@@ -196,3 +235,48 @@ def access_ending_notify(*, now: datetime | None = None) -> int:
         )
         told += 1
     return told
+
+
+def _renewal_context(renewal, amount: int | None = None) -> dict:
+    return {
+        "renewal_id": renewal.pk,
+        "title": renewal.item.title,
+        "currency": renewal.currency,
+        "amount": amount,
+        "charge_at": _iso(renewal.next_charge_at),
+        "path": reverse("billing:purchases"),
+    }
+
+
+def renewal_upcoming_notify(*, renewal, amount: int) -> None:
+    """The charge of the next period is coming: once per renewal and period."""
+    notify(
+        user=renewal.user,
+        kind="renewal_upcoming",
+        dedup_key=f"renewal_upcoming:{renewal.pk}:{renewal.period + 1}",
+        context=_renewal_context(renewal, amount),
+    )
+
+
+def renewal_failed_notify(*, renewal, charge, amount: int, last: bool) -> None:
+    """A charge was declined: when it is tried again, or that it was the last try."""
+    notify(
+        user=renewal.user,
+        kind="renewal_failed",
+        dedup_key=f"renewal_failed:{renewal.pk}:{charge.period}:{charge.attempts}",
+        context={
+            **_renewal_context(renewal, amount),
+            "last": last,
+            "attempt": charge.attempts,
+        },
+    )
+
+
+def renewal_ended_notify(*, renewal, reason: str) -> None:
+    """The renewal stopped by itself (``reason``: refunded, method_gone, not_on_sale)."""
+    notify(
+        user=renewal.user,
+        kind="renewal_ended",
+        dedup_key=f"renewal_ended:{renewal.pk}",
+        context={**_renewal_context(renewal), "reason": reason},
+    )

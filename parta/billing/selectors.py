@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from parta.access.models import AccessFreeze, AccessGrant
 from parta.accounts.models import User
 from parta.billing.models import (
+    AutoRenewal,
     BalanceAccount,
     EntryKind,
     Item,
@@ -21,8 +22,11 @@ from parta.billing.models import (
     OrderPurpose,
     Refund,
     RefundStatus,
+    RenewalStatus,
+    TaxRate,
 )
 from parta.billing.services.refunds import line_id_of, refund_quote
+from parta.billing.services.renewals import renewal_amount
 from parta.common.errors import ApplicationError
 
 
@@ -39,6 +43,9 @@ class PurchaseRow:
     running_freeze: AccessFreeze | None
     freeze_days_left: int
     state: str  # "active", "paused", "refunded" or "ended"
+    # The plan renews itself: the renewal and what its next charge takes (minor units).
+    renewal: AutoRenewal | None = None
+    renewal_amount: int = 0
 
     @property
     def order(self) -> Order | None:
@@ -118,7 +125,28 @@ def purchases_for(*, user: User) -> list[PurchaseRow]:
         rows.append(row)
         if line is not None:
             by_line[line.pk] = row
+    _attach_renewals(user, rows)
     return rows
+
+
+def _attach_renewals(user: User, rows: list[PurchaseRow]) -> None:
+    """Each renewal that is on goes with the purchase of the period that runs now."""
+    renewals = {
+        renewal.current_order_id: renewal
+        for renewal in AutoRenewal.objects.filter(user=user, status=RenewalStatus.ACTIVE)
+        .select_related("item")
+        .prefetch_related("item__prices")
+    }
+    if not renewals:
+        return
+    taxes = list(TaxRate.objects.filter(is_active=True).order_by("id"))
+    for row in rows:
+        renewal = renewals.get(row.line.order_id) if row.line else None
+        if renewal is not None and row.state in ("active", "paused"):
+            row.renewal = renewal
+            row.renewal_amount = renewal_amount(
+                item=renewal.item, currency=renewal.currency, taxes=taxes
+            )
 
 
 def lifetime_course_ids(*, user: User, course_ids) -> set[int]:

@@ -22,3 +22,20 @@ def notify_access_ending() -> int:
     from parta.billing.notices import access_ending_notify, freezes_ran_out_notify
 
     return access_ending_notify() + freezes_ran_out_notify()
+
+
+@shared_task(name="billing.charge_renewals")
+def charge_renewals() -> int:
+    """Plans that renew themselves: charge those due (a day before their period ends) and
+    retry declined charges; each period is charged once, however often this runs."""
+    from parta.billing.services.renewals import renewals_charge
+
+    return renewals_charge()
+
+
+@shared_task(name="billing.remind_renewals")
+def remind_renewals() -> int:
+    """Tell buyers of a charge within three days (once per period)."""
+    from parta.billing.services.renewals import renewal_reminders_notify
+
+    return renewal_reminders_notify()

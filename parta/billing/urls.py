@@ -24,6 +24,11 @@ urlpatterns = [
     path("purchases/", account_views.purchases, name="purchases"),
     path("purchases/<id:pk>/refund/", account_views.purchase_refund, name="purchase-refund"),
     path("purchases/<id:pk>/freeze/", account_views.purchase_freeze, name="purchase-freeze"),
+    path(
+        "purchases/renewals/<id:pk>/cancel/",
+        account_views.renewal_cancel,
+        name="renewal-cancel",
+    ),
     path("freezes/<id:pk>/end/", account_views.purchase_unfreeze, name="freeze-end"),
     path("balance/", account_views.balance, name="balance"),
     path("balance/top-up/", account_views.balance_topup, name="balance-topup"),

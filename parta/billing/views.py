@@ -16,12 +16,25 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from parta.access.selectors import is_staff_like
 from parta.billing import selectors
-from parta.billing.models import BalanceAccount, Item, Order, OrderPurpose, OrderStatus
+from parta.billing.models import (
+    AutoRenewal,
+    BalanceAccount,
+    Item,
+    Order,
+    OrderPurpose,
+    OrderStatus,
+)
 from parta.billing.providers import sandbox
 from parta.billing.providers.base import EventKind, InvalidWebhook, ProviderError
-from parta.billing.providers.registry import UnknownProvider, enabled_providers, get_provider
+from parta.billing.providers.registry import (
+    UnknownProvider,
+    enabled_providers,
+    get_provider,
+    provider_name_for,
+)
 from parta.billing.services.fulfilment import order_paid_from_balance
 from parta.billing.services.orders import buy, order_create
+from parta.billing.services.renewals import renewal_supported
 from parta.billing.services.webhooks import webhook_receive
 from parta.common.errors import ApplicationError, error_body
 from parta.common.http import client_ip
@@ -55,6 +68,9 @@ def item_page(request, pk: int):
             "description": description,
             "owned_for_good": [c for c in courses if c.pk in owned],
             "balance_covers": _balance_covering(request.user, prices),
+            # A plan may renew itself where the provider of one of its currencies saves cards.
+            "can_auto_renew": bool(item.plan)
+            and any(renewal_supported(provider=provider_name_for(p.currency)) for p in prices),
         },
     )
 
@@ -128,6 +144,7 @@ def buy_view(request, pk: int):
             currency=params.get("currency", "")[:3],
             coupon=params.get("coupon", "")[:40] if request.method == "POST" else "",
             base_url=request.build_absolute_uri("/").rstrip("/"),
+            auto_renew=request.method == "POST" and params.get("auto_renew") in ("1", "on"),
         )
     except ApplicationError as exc:
         if request.method == "POST" and not _wants_json(request):
@@ -314,6 +331,12 @@ def sandbox_checkout(request, session_id: str):
     expired = bool(order.checkout_expires_at and order.checkout_expires_at <= timezone.now())
     if request.method == "POST" and order.status == OrderStatus.PENDING and not expired:
         paid = request.POST.get("action") == "pay"
+        # "Save the card": a saved method the sandbox charges later as the buyer chose.
+        saved = (
+            sandbox.saved_method_id(request.POST.get("later_charges", ""))
+            if paid and request.POST.get("save_card")
+            else ""
+        )
         body = sandbox.event_body(
             EventKind.CHECKOUT_PAID if paid else EventKind.CHECKOUT_FAILED,
             order_id=order.pk,
@@ -322,6 +345,7 @@ def sandbox_checkout(request, session_id: str):
             currency=order.currency,
             payment_id=f"sbx_pay_{order.pk}_{session_id[-8:]}",
             reason="" if paid else "declined by the buyer",
+            **({"saved_method_id": saved} if saved else {}),
         )
         webhook_receive(provider_name="sandbox", body=body, headers=sandbox.sign(body))
         target = reverse("billing:order", args=[order.pk])
@@ -335,6 +359,7 @@ def sandbox_checkout(request, session_id: str):
             "lines": list(order.lines.all()),
             "taxes": list(order.taxes.all()),
             "expired": expired,
+            "save_card_asked": AutoRenewal.objects.filter(first_order=order).exists(),
             "hide_site_suffix": True,
         },
         status=status,

@@ -196,6 +196,8 @@ class ChargeResult:
     succeeded: bool
     pending: bool = False
     failure_reason: str = ""
+    # The saved method is gone (deleted at the provider, expired): trying again is useless.
+    method_gone: bool = False
 
 
 # Database ids and amounts are signed 64-bit integers.
@@ -226,6 +228,8 @@ class PaymentProvider(ABC):
     """One payment provider, possibly with a key pair per currency."""
 
     name: str
+    # Saves payment methods at checkout and charges them later (plans that renew).
+    recurring: bool = False
 
     @abstractmethod
     def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:

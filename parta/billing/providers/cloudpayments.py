@@ -9,6 +9,11 @@ Notifications (form-encoded or JSON, as the dashboard is set) are checked by the
 ``Content-HMAC`` header: base64 of HMAC-SHA256 of the raw body with the API secret, and
 answered ``{"code": 0}``. The receipt (54-FZ) goes in ``JsonData.CloudPayments.CustomerReceipt``.
 
+Recurring plans: the Pay notification names the card's ``Token`` (tokens are switched on
+for the site in CloudPayments' dashboard); a renewal is ``/payments/tokens/charge`` with the
+token, the buyer's AccountId (their email, as on the first payment) and
+``TrInitiatorCode`` 0 (a charge the merchant starts, on a schedule), decided at once.
+
 Each checkout attempt has its own InvoiceId ("<order id>-<attempt>"), which is also
 Parta's checkout id: the notifications name it, so a late notice about an older link of
 the order is told apart from the current one.
@@ -30,6 +35,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from parta.billing.providers.base import (
+    ChargeRequest,
+    ChargeResult,
     CheckoutRequest,
     CheckoutSession,
     EventKind,
@@ -126,11 +133,19 @@ def invoice_id(order_id: int, previous_session_id: str) -> str:
 
 class CloudPaymentsProvider(PaymentProvider):
     name = "cloudpayments"
+    recurring = True
 
     def supports(self, currency: str) -> bool:
         return currency in settings.CLOUDPAYMENTS_CURRENCIES
 
     def _post(self, path: str, body: dict, *, request_id: str) -> dict:
+        answer = self._send(path, body, request_id=request_id)
+        if not answer.get("Success"):
+            raise ProviderError(answer.get("Message") or "CloudPayments refused the request.")
+        return answer.get("Model") or {}
+
+    def _send(self, path: str, body: dict, *, request_id: str) -> dict:
+        """The whole answer (a declined charge is ``Success: false`` with its Model)."""
         public_id, secret = settings.CLOUDPAYMENTS_PUBLIC_ID, settings.CLOUDPAYMENTS_API_SECRET
         if not public_id or not secret:
             raise ProviderError(
@@ -157,10 +172,9 @@ class CloudPaymentsProvider(PaymentProvider):
             raise ProviderError(
                 "CloudPayments sent an unreadable answer.", retryable=True
             ) from exc
-        if not isinstance(answer, dict) or not answer.get("Success"):
-            message = answer.get("Message") if isinstance(answer, dict) else None
-            raise ProviderError(message or "CloudPayments refused the request.")
-        return answer.get("Model") or {}
+        if not isinstance(answer, dict):
+            raise ProviderError("CloudPayments sent an unreadable answer.", retryable=True)
+        return answer
 
     def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
         if not self.supports(request.currency):
@@ -178,6 +192,8 @@ class CloudPaymentsProvider(PaymentProvider):
         }
         if request.customer_email:
             body["Email"] = request.customer_email
+            # The account the card's token is bound to, for the plan's renewals.
+            body["AccountId"] = request.customer_email
         if request.receipt is not None:
             body["JsonData"] = {
                 "CloudPayments": {"CustomerReceipt": receipt_data(request.receipt)}
@@ -190,6 +206,41 @@ class CloudPaymentsProvider(PaymentProvider):
             session_id=invoice,
             url=url,
             expires_at=timezone.now() + timedelta(minutes=settings.CLOUDPAYMENTS_CHECKOUT_MINUTES),
+        )
+
+    def charge(self, request: ChargeRequest) -> ChargeResult:
+        attempt = hashlib.sha256(request.idempotency_key.encode()).hexdigest()[:8]
+        body: dict = {
+            "Amount": to_major(request.amount, request.currency),
+            "Currency": request.currency,
+            "AccountId": request.customer_email,
+            "Token": request.saved_method_id,
+            "InvoiceId": f"{request.order_id}-r{attempt}",
+            "Description": (request.description or f"Order {request.order_id}")[:100],
+            # 0: started by the merchant (not the cardholder); a scheduled payment.
+            "TrInitiatorCode": 0,
+            "PaymentScheduled": 1,
+        }
+        if request.customer_email:
+            body["Email"] = request.customer_email
+        if request.receipt is not None:
+            body["JsonData"] = {
+                "CloudPayments": {"CustomerReceipt": receipt_data(request.receipt)}
+            }
+        answer = self._send("/payments/tokens/charge", body, request_id=request.idempotency_key)
+        model = answer.get("Model") or {}
+        transaction_id = str(model.get("TransactionId") or "")
+        if answer.get("Success") and model.get("Status") == "Completed":
+            return ChargeResult(payment_id=transaction_id, succeeded=True)
+        reason = model.get("CardHolderMessage") or model.get("Reason") or answer.get("Message")
+        if model.get("ReasonCode") not in (None, "", 0):
+            reason = f"{reason} ({model['ReasonCode']})"
+        return ChargeResult(
+            payment_id=transaction_id,
+            succeeded=False,
+            failure_reason=str(reason or "declined"),
+            # No transaction at all: the token (or its account) is not known any more.
+            method_gone=not transaction_id,
         )
 
     def refund(self, request: RefundRequest) -> RefundResult:

@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from parta.billing.providers.base import (
+    ChargeRequest,
+    ChargeResult,
     CheckoutRequest,
     CheckoutSession,
     EventKind,
@@ -33,6 +35,15 @@ SIGNATURE_HEADER = "X-Parta-Signature"
 # A signed event older than this is refused (replays of a captured request).
 TOLERANCE_SECONDS = 300
 _KINDS = {kind.value: kind for kind in EventKind}
+# A card saved on the hosted page is named "sbx_pm_<behaviour>_<random>"; the behaviour,
+# chosen on the page, says what later charges of it do.
+SAVED_CARD_BEHAVIOURS = ("approve", "decline", "removed")
+
+
+def saved_method_id(behaviour: str) -> str:
+    if behaviour not in SAVED_CARD_BEHAVIOURS:
+        behaviour = "approve"
+    return f"sbx_pm_{behaviour}_{secrets.token_hex(8)}"
 
 
 def _secret() -> bytes:
@@ -70,6 +81,7 @@ def event_body(
 
 class SandboxProvider(PaymentProvider):
     name = "sandbox"
+    recurring = True
 
     def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
         session_id = f"sbx_cs_{secrets.token_urlsafe(18)}"
@@ -87,6 +99,27 @@ class SandboxProvider(PaymentProvider):
                 refund_id=refund_id, succeeded=False, failure_reason="Declined by the sandbox."
             )
         return RefundResult(refund_id=refund_id, succeeded=True)
+
+    def charge(self, request: ChargeRequest) -> ChargeResult:
+        """A saved card charged at once: approved, declined or no longer there, as the
+        buyer chose on the hosted page when saving it. The same key, the same payment."""
+        payment_id = "sbx_ch_" + hashlib.sha256(request.idempotency_key.encode()).hexdigest()[:24]
+        parts = request.saved_method_id.split("_")
+        behaviour = parts[2] if len(parts) == 4 and parts[:2] == ["sbx", "pm"] else "removed"
+        if behaviour == "removed" or behaviour not in SAVED_CARD_BEHAVIOURS:
+            return ChargeResult(
+                payment_id=payment_id,
+                succeeded=False,
+                failure_reason="The saved card was removed at the sandbox.",
+                method_gone=True,
+            )
+        if behaviour == "decline":
+            return ChargeResult(
+                payment_id=payment_id,
+                succeeded=False,
+                failure_reason="Declined by the sandbox: insufficient funds.",
+            )
+        return ChargeResult(payment_id=payment_id, succeeded=True)
 
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> WebhookEvent:
         header = _header(headers, SIGNATURE_HEADER)
@@ -113,7 +146,9 @@ class SandboxProvider(PaymentProvider):
         if not isinstance(event_id, str | int) or not isinstance(raw_type, str):
             raise InvalidWebhook("the event's id and type must be strings")
         texts = {}
-        for key in ("session_id", "payment_id", "refund_id", "currency", "reason"):
+        for key in (
+            "session_id", "payment_id", "refund_id", "currency", "reason", "saved_method_id",
+        ):  # fmt: skip
             value = data.get(key)
             if value is None:
                 value = ""
@@ -134,6 +169,7 @@ class SandboxProvider(PaymentProvider):
             amount=amount_or_none(data.get("amount")),
             currency=texts["currency"],
             failure_reason=texts["reason"],
+            saved_method_id=texts["saved_method_id"],
         )
 
 

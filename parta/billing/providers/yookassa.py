@@ -27,6 +27,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from parta.billing.providers.base import (
+    ChargeRequest,
+    ChargeResult,
     CheckoutRequest,
     CheckoutSession,
     EventKind,
@@ -122,8 +124,14 @@ def checkout_key(order_id: int, previous_session_id: str) -> str:
     return f"parta-order-{order_id}-{attempt}"
 
 
+# A charge of a saved method refused for one of these will never go through: the buyer
+# revoked the method (or it is no longer there), so the renewal stops at once.
+METHOD_GONE_REASONS = {"permission_revoked", "card_expired", "payment_method_restricted"}
+
+
 class YooKassaProvider(PaymentProvider):
     name = "yookassa"
+    recurring = True
 
     def supports(self, currency: str) -> bool:
         return currency == "RUB"
@@ -169,6 +177,9 @@ class YooKassaProvider(PaymentProvider):
         }
         if request.receipt is not None:
             params["receipt"] = receipt_data(request.receipt)
+        if request.save_payment_method:
+            # Kept for the plan's renewals; the notification names it (payment_method.saved).
+            params["save_payment_method"] = True
         key = checkout_key(request.order_id, request.previous_session_id)
         payment = self._call(Payment.create, params, idempotency_key=key)
         url = getattr(payment.confirmation, "confirmation_url", "") or ""
@@ -178,6 +189,48 @@ class YooKassaProvider(PaymentProvider):
             session_id=payment.id,
             url=url,
             expires_at=timezone.now() + timedelta(minutes=settings.YOOKASSA_CHECKOUT_MINUTES),
+        )
+
+    def charge(self, request: ChargeRequest) -> ChargeResult:
+        """A payment by the saved method's ``payment_method_id``, with no confirmation
+        (the buyer agreed when it was saved); our key makes a retried request the same
+        payment."""
+        from yookassa import Payment
+        from yookassa.domain.exceptions import ApiError
+
+        params: dict = {
+            "amount": {
+                "value": to_value(request.amount, request.currency),
+                "currency": request.currency,
+            },
+            "capture": True,
+            "payment_method_id": request.saved_method_id,
+            "description": (request.description or f"Order {request.order_id}")[:128],
+            "metadata": {"order_id": str(request.order_id)},
+        }
+        if request.receipt is not None:
+            params["receipt"] = receipt_data(request.receipt)
+        try:
+            payment = self._call(Payment.create, params, idempotency_key=request.idempotency_key)
+        except ProviderError as exc:
+            cause = exc.__cause__
+            detail = cause.args[0] if isinstance(cause, ApiError) and cause.args else {}
+            if isinstance(detail, dict) and detail.get("parameter") == "payment_method_id":
+                return ChargeResult(
+                    payment_id="", succeeded=False, failure_reason=exc.message, method_gone=True
+                )
+            raise
+        if payment.status == "succeeded":
+            return ChargeResult(payment_id=payment.id, succeeded=True)
+        if payment.status in ("pending", "waiting_for_capture"):
+            return ChargeResult(payment_id=payment.id, succeeded=False, pending=True)
+        details = getattr(payment, "cancellation_details", None)
+        reason = getattr(details, "reason", "") or "canceled"
+        return ChargeResult(
+            payment_id=payment.id,
+            succeeded=False,
+            failure_reason=reason,
+            method_gone=reason in METHOD_GONE_REASONS,
         )
 
     def refund(self, request: RefundRequest) -> RefundResult:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from parta.accounts.models import User
 from parta.billing.models import (
+    AutoRenewal,
     Discount,
     DiscountKind,
     Item,
@@ -23,6 +24,7 @@ from parta.billing.models import (
     OrderPurpose,
     OrderStatus,
     OrderTax,
+    RenewalStatus,
     TaxRate,
 )
 from parta.billing.providers.base import (
@@ -247,6 +249,10 @@ def _checkout_request(order: Order, base_url: str) -> CheckoutRequest:
         description=f"Parta order #{order.pk}",
         receipt=order_receipt(order),
         previous_session_id=order.checkout_id,
+        # Bought with auto-renewal: the provider keeps the card for the next periods.
+        save_payment_method=AutoRenewal.objects.filter(
+            first_order=order, status=RenewalStatus.PENDING
+        ).exists(),
     )
 
 
@@ -308,12 +314,22 @@ def checkout_start(*, order: Order, base_url: str = "") -> Checkout:
 
 
 def buy(
-    *, user: User, item_id: int, currency: str = "", coupon: str = "", base_url: str = ""
+    *,
+    user: User,
+    item_id: int,
+    currency: str = "",
+    coupon: str = "",
+    base_url: str = "",
+    auto_renew: bool = False,
 ) -> Checkout:
     """`/buy/<item>/`: the checkout of the buyer's open order for this item, else of a
     new order. Without a coupon any open order for the item is reused (its checkout
     too while open), so asking again takes nothing; with one, an open order with that
-    coupon is reused, else a new order takes a use of it."""
+    coupon is reused, else a new order takes a use of it. ``auto_renew``: a plan that
+    renews itself (parta.billing.services.renewals), so the checkout saves the card;
+    only an open order asked for the same way is reused."""
+    from parta.billing.services.renewals import renewal_request  # (it imports this module)
+
     currency = _currency(currency or settings.PARTA_DEFAULT_CURRENCY)
     code = (coupon or "").strip().upper()
     provider = get_provider(provider_name_for(currency)).name
@@ -324,15 +340,19 @@ def buy(
         currency=currency,
         provider=provider,
         lines__item_id=item_id,
+        auto_renewal__isnull=not auto_renew,
     ).order_by("-created_at", "-id")
     if code:
         open_orders = open_orders.filter(discount__code=code)
     for order in open_orders.prefetch_related("lines")[:5]:
         if len(order.lines.all()) == 1:
             return checkout_start(order=order, base_url=base_url)
-    order = order_create(
-        user=user, item_ids=[item_id], currency=currency, coupon=code, provider=provider
-    )
+    with transaction.atomic():
+        order = order_create(
+            user=user, item_ids=[item_id], currency=currency, coupon=code, provider=provider
+        )
+        if auto_renew and order.total > 0:
+            renewal_request(order=order)
     return checkout_start(order=order, base_url=base_url)
 
 

@@ -26,6 +26,7 @@ from parta.access.services import access_grant_deactivate
 from parta.accounts.models import User
 from parta.audit.services import record
 from parta.billing.models import (
+    AutoRenewal,
     EntryKind,
     Hold,
     LedgerEntry,
@@ -35,6 +36,7 @@ from parta.billing.models import (
     Refund,
     RefundDestination,
     RefundStatus,
+    RenewalStatus,
 )
 from parta.billing.notices import refund_done_notify
 from parta.billing.providers.base import ProviderError, RefundRequest
@@ -272,6 +274,15 @@ def refund_grant(
                 Refund.objects.get(order_line=line, status__in=["pending", "succeeded"])
             ) from exc
         _record_refund(refund, by=requested_by, paid=quote.paid, reason=reason, obj=order)
+        # A refunded period does not renew: its auto-renewal stops with it.
+        now = timezone.now()
+        AutoRenewal.objects.filter(current_order_id=order.pk, status=RenewalStatus.ACTIVE).update(
+            status=RenewalStatus.ENDED,
+            next_charge_at=None,
+            ended_at=now,
+            outcome="Ended: the plan's period was refunded.",
+            updated_at=now,
+        )
         if destination == RefundDestination.BALANCE:
             ledger_post(
                 user_id=grant.user_id,

@@ -20,6 +20,7 @@ from parta.billing.providers.base import EventKind, InvalidWebhook, WebhookEvent
 from parta.billing.providers.registry import get_provider
 from parta.billing.services.fulfilment import order_ended_unpaid, order_paid
 from parta.billing.services.refunds import refund_settled
+from parta.billing.services.renewals import renewals_order_paid
 from parta.common.db import insert_unless_exists
 from parta.common.errors import ApplicationError
 
@@ -55,14 +56,18 @@ def _order_for(provider: str, event: WebhookEvent, *, lock: bool = False) -> Ord
 def _dispatch(provider: str, event: WebhookEvent) -> bool:
     """Act on the event; False when there is nothing to do for its kind."""
     if event.kind == EventKind.CHECKOUT_PAID:
-        order_paid(
-            order=_order_for(provider, event, lock=True),
+        order = _order_for(provider, event, lock=True)
+        paid = order_paid(
+            order=order,
             locked=True,
             provider=provider,
             provider_payment_id=event.provider_payment_id,
             amount=event.amount,
             currency=event.currency,
         )
+        if paid:
+            # A plan bought with auto-renewal keeps the card the provider saved.
+            renewals_order_paid(order=order, saved_method_id=event.saved_method_id)
         return True
     if event.kind in (EventKind.CHECKOUT_FAILED, EventKind.CHECKOUT_EXPIRED):
         order = _order_for(provider, event)

@@ -11,6 +11,10 @@
   signed with ``Content-HMAC``: base64 of HMAC-SHA256 of the raw body with the API secret.
 - ``/payments/refund``: a refund transaction of a completed payment, never more than is
   left; ``refund_notification`` is the Refund notification about it.
+- ``/payments/tokens/charge``: a charge of a token issued with a paid order (bound to its
+  AccountId), needing ``TrInitiatorCode``; Completed at once, or declined with
+  ``charge_decline`` as its ReasonCode; a token unknown or removed (``forget_token``) or
+  another account's: "Token not found", no transaction.
 """
 
 from __future__ import annotations
@@ -48,6 +52,9 @@ class FakeCloudPayments(FakeServer):
     transactions: dict[int, dict] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(900_000_001))
     _requests: dict[str, Reply] = field(default_factory=dict)
+    # Card tokens issued with paid orders: token -> AccountId; a charge's decline code.
+    tokens: dict[str, str] = field(default_factory=dict)
+    charge_decline: int = 0
 
     def sign(self, body: bytes) -> dict[str, str]:
         digest = hmac.new(self.api_secret.encode(), body, hashlib.sha256).digest()
@@ -97,7 +104,12 @@ class FakeCloudPayments(FakeServer):
             }
             fields = self._base_fields(order, transaction_id)
             fields.update(Status="Completed", OperationType="Payment", Token="tk_fake")
+            self.tokens["tk_fake"] = order.get("AccountId") or order.get("Email", "")
             return self._notification(fields)
+
+    def forget_token(self, token: str) -> None:
+        with self.lock:
+            self.tokens.pop(token, None)
 
     def decline(self, invoice: str, code: int = 5051) -> tuple[bytes, dict[str, str]]:
         with self.lock:
@@ -127,9 +139,11 @@ class FakeCloudPayments(FakeServer):
         request_id = call.headers.get("X-Request-ID", "")
         if request_id and request_id in self._requests:
             return self._requests[request_id]
-        handler = {"/orders/create": self._create, "/payments/refund": self._refund}.get(
-            call.path.split("?")[0]
-        )
+        handler = {
+            "/orders/create": self._create,
+            "/payments/refund": self._refund,
+            "/payments/tokens/charge": self._token_charge,
+        }.get(call.path.split("?")[0])
         if handler is None:
             return Reply(status=404, body=b"")
         reply = handler(call.json())
@@ -154,12 +168,55 @@ class FakeCloudPayments(FakeServer):
             "Currency": data.get("Currency", "RUB"),
             "Description": data.get("Description", ""),
             "Email": data.get("Email", ""),
+            "AccountId": data.get("AccountId", ""),
             "InvoiceId": data.get("InvoiceId", ""),
             "Receipt": receipt,
             "Url": f"{self.base_url}/d/{order_id}",
         }
         self.orders[order_id] = order
         return _ok({k: v for k, v in order.items() if k != "Receipt"})
+
+    def _token_charge(self, data: dict) -> Reply:
+        amount = data.get("Amount")
+        if not isinstance(amount, int | float) or amount <= 0:
+            return _fail("Amount is required")
+        if data.get("TrInitiatorCode") not in (0, 1):
+            return _fail("TrInitiatorCode is required")
+        token = data.get("Token")
+        if token not in self.tokens or self.tokens[token] != data.get("AccountId"):
+            return _fail("Token not found")
+        receipt = ((data.get("JsonData") or {}).get("CloudPayments") or {}).get("CustomerReceipt")
+        if receipt is not None:
+            problem = self._receipt_problem(receipt, Decimal(str(amount)))
+            if problem:
+                return _fail(problem)
+        transaction_id = next(self._ids)
+        model = {
+            "TransactionId": transaction_id,
+            "Amount": amount,
+            "Currency": data.get("Currency", "RUB"),
+            "InvoiceId": data.get("InvoiceId", ""),
+            "AccountId": data.get("AccountId"),
+            "Token": token,
+        }
+        if self.charge_decline:
+            model.update(
+                Status="Declined",
+                Reason="InsufficientFunds",
+                ReasonCode=self.charge_decline,
+                CardHolderMessage="Недостаточно средств на карте",
+            )
+            return Reply.of({"Success": False, "Message": None, "Model": model})
+        self.transactions[transaction_id] = {
+            "Amount": Decimal(str(amount)),
+            "Refunded": Decimal(0),
+            "Status": "Completed",
+            "InvoiceId": model["InvoiceId"],
+            "Currency": model["Currency"],
+            "Receipt": receipt,
+        }
+        model["Status"] = "Completed"
+        return _ok(model)
 
     def _receipt_problem(self, receipt: dict, amount: Decimal) -> str:
         items = receipt.get("Items") or []

@@ -11,6 +11,10 @@
 - ``GetState``: the status now. ``Cancel``: a full or partial refund of a CONFIRMED
   payment (REFUNDED / PARTIAL_REFUNDED), never more than is left; the same
   ``ExternalRequestId`` gets the first answer back.
+- Recurring: an Init with ``Recurrent=Y`` (and a ``CustomerKey``) paid gives the card a
+  ``RebillId``, named in the notifications; ``Charge`` of a NEW payment with a known
+  RebillId confirms it at once (``charge_decline``: REJECTED with that error code); an
+  unknown or removed RebillId (``forget_rebill``) is refused.
 """
 
 from __future__ import annotations
@@ -47,6 +51,9 @@ class FakeTBank(FakeServer):
     payments: dict[str, dict] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(7_000_000_001))
     _cancels: dict[str, Reply] = field(default_factory=dict)
+    # Saved cards: RebillId -> the payment that saved it; the error code a Charge gets.
+    rebills: dict[str, str] = field(default_factory=dict)
+    charge_decline: str = ""
 
     @property
     def api_url(self) -> str:
@@ -74,10 +81,20 @@ class FakeTBank(FakeServer):
         with self.lock:
             payment = self.payments[payment_id]
             payment["Status"] = "CONFIRMED"
+            extra = {}
+            if payment.get("Recurrent") == "Y":
+                rebill = str(next(self._ids) + 100_000_000)
+                self.rebills[rebill] = payment_id
+                extra["RebillId"] = int(rebill)
             return [
-                self._notification(payment, "AUTHORIZED"),
-                self._notification(payment, "CONFIRMED"),
+                self._notification(payment, "AUTHORIZED", **extra),
+                self._notification(payment, "CONFIRMED", **extra),
             ]
+
+    def forget_rebill(self, rebill_id: str) -> None:
+        """The card binding was removed (or the card expired) at T-Bank."""
+        with self.lock:
+            self.rebills.pop(str(rebill_id), None)
 
     def decline(self, payment_id: str, code: str = "1051") -> bytes:
         with self.lock:
@@ -108,7 +125,12 @@ class FakeTBank(FakeServer):
         if data.get("Token") != tbank_token(data, self.password):
             return _error("204", "Неверный токен. Проверьте пару TerminalKey/SecretKey")
         method = call.path.removeprefix("/v2/").strip("/")
-        handler = {"Init": self._init, "GetState": self._state, "Cancel": self._cancel}.get(method)
+        handler = {
+            "Init": self._init,
+            "GetState": self._state,
+            "Cancel": self._cancel,
+            "Charge": self._charge,
+        }.get(method)
         if handler is None:
             return _error("9999", "Метод не найден")
         return handler(data)
@@ -146,6 +168,8 @@ class FakeTBank(FakeServer):
             "NotificationURL": data.get("NotificationURL", ""),
             "Receipt": data.get("Receipt"),
             "Refunded": 0,
+            "Recurrent": data.get("Recurrent", ""),
+            "CustomerKey": data.get("CustomerKey", ""),
         }
         self.payments[payment_id] = payment
         return Reply.of(
@@ -158,6 +182,30 @@ class FakeTBank(FakeServer):
                 "OrderId": data["OrderId"],
                 "Amount": amount,
                 "PaymentURL": f"{self.base_url}/pay/{payment_id}",
+            }
+        )
+
+    def _charge(self, data: dict) -> Reply:
+        payment = self.payments.get(str(data.get("PaymentId")))
+        if payment is None:
+            return _error("7", "Платёж не найден")
+        if payment["Status"] != "NEW":
+            return _error("8", "Неверный статус транзакции")
+        if str(data.get("RebillId")) not in self.rebills:
+            return _error("7", "Не найден RebillId")
+        if self.charge_decline:
+            payment["Status"] = "REJECTED"
+            return _error(self.charge_decline, "Недостаточно средств на карте")
+        payment["Status"] = "CONFIRMED"
+        return Reply.of(
+            {
+                "Success": True,
+                "ErrorCode": "0",
+                "TerminalKey": self.terminal_key,
+                "Status": "CONFIRMED",
+                "PaymentId": payment["PaymentId"],
+                "OrderId": payment["OrderId"],
+                "Amount": payment["Amount"],
             }
         )
 

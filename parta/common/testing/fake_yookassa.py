@@ -11,6 +11,11 @@
   them ``pending`` or ``canceled``.
 - ``GET /v3/payments/{id}`` and ``GET /v3/refunds/{id}``: the object as it is now.
 - ``notification(event, id)``: the body YooKassa posts to the shop's URL (unsigned).
+- Recurring: a payment created with ``save_payment_method`` and paid keeps its method
+  (``payment_method.saved``, its id the payment's); a payment with ``payment_method_id``
+  needs no confirmation and is decided at once (``charge_decline`` makes it ``canceled``
+  with that reason); a method unknown or forgotten (``forget_method``) is a 400 on
+  ``payment_method_id``, as YooKassa answers.
 """
 
 from __future__ import annotations
@@ -69,6 +74,9 @@ class FakeYooKassa(FakeServer):
     # Receipts as sent, by payment or refund id.
     receipts: dict[str, dict] = field(default_factory=dict)
     refund_status: str = "succeeded"
+    # Saved payment methods by id; the reason a charge of one is canceled ("": it succeeds).
+    saved_methods: dict[str, dict] = field(default_factory=dict)
+    charge_decline: str = ""
     _keys: dict[tuple[str, str], tuple[str, Reply]] = field(default_factory=dict)
 
     @property
@@ -88,13 +96,20 @@ class FakeYooKassa(FakeServer):
                 payment_method={
                     "type": "bank_card",
                     "id": payment_id,
-                    "saved": False,
+                    "saved": bool(payment.get("_save")),
                     "title": "Bank card *4444",
                 },
             )
+            if payment.get("_save"):
+                self.saved_methods[payment_id] = dict(payment["payment_method"])
             if payment_id in self.receipts:
                 payment["receipt_registration"] = "succeeded"
             return dict(payment)
+
+    def forget_method(self, method_id: str) -> None:
+        """The buyer removed the saved card (or it expired) at YooKassa."""
+        with self.lock:
+            self.saved_methods.pop(method_id, None)
 
     def decline(self, payment_id: str, reason: str = "insufficient_funds") -> dict:
         with self.lock:
@@ -113,6 +128,7 @@ class FakeYooKassa(FakeServer):
                 if event.startswith("refund.")
                 else self.payments[object_id]
             )
+        obj = {k: v for k, v in obj.items() if not k.startswith("_")}
         obj.update(changes)
         body = {"type": "notification", "event": event, "object": obj}
         return json.dumps(body).encode()
@@ -143,7 +159,7 @@ class FakeYooKassa(FakeServer):
             store = {"payments": self.payments, "refunds": self.refunds}.get(kind)
             if store is None or object_id not in store:
                 return _error(404, "not_found", "Object not found")
-            return Reply.of(store[object_id])
+            return Reply.of({k: v for k, v in store[object_id].items() if not k.startswith("_")})
         return _error(404, "not_found", "Unknown method")
 
     def _create_payment(self, call: Call) -> Reply:
@@ -159,6 +175,8 @@ class FakeYooKassa(FakeServer):
             if problem:
                 return _error(400, "invalid_request", problem, "receipt")
         payment_id = str(uuid.uuid4())
+        if "payment_method_id" in data:
+            return self._charge_saved(data, payment_id, value)
         confirmation = data.get("confirmation") or {}
         payment = {
             "id": payment_id,
@@ -177,6 +195,45 @@ class FakeYooKassa(FakeServer):
             "refundable": False,
             "test": True,
         }
+        if data.get("save_payment_method"):
+            payment["_save"] = True
+        if "receipt" in data:
+            payment["receipt_registration"] = "pending"
+            self.receipts[payment_id] = data["receipt"]
+        self.payments[payment_id] = payment
+        return Reply.of({k: v for k, v in payment.items() if not k.startswith("_")})
+
+    def _charge_saved(self, data: dict, payment_id: str, value: str) -> Reply:
+        method = self.saved_methods.get(str(data.get("payment_method_id")))
+        if method is None:
+            return _error(
+                400, "invalid_request", "Payment method is not available", "payment_method_id"
+            )
+        payment = {
+            "id": payment_id,
+            "amount": {"value": value, "currency": "RUB"},
+            "created_at": _now(),
+            "description": data.get("description", ""),
+            "metadata": data.get("metadata") or {},
+            "payment_method": dict(method),
+            "recipient": {"account_id": self.shop_id, "gateway_id": "100500"},
+            "test": True,
+        }
+        if self.charge_decline:
+            payment.update(
+                status="canceled",
+                paid=False,
+                refundable=False,
+                cancellation_details={"party": "payment_network", "reason": self.charge_decline},
+            )
+        else:
+            payment.update(
+                status="succeeded",
+                paid=True,
+                refundable=True,
+                captured_at=_now(),
+                income_amount={"value": value, "currency": "RUB"},
+            )
         if "receipt" in data:
             payment["receipt_registration"] = "pending"
             self.receipts[payment_id] = data["receipt"]
