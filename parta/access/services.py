@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from parta.access import cache as access_cache
 from parta.access.models import AccessFreeze, AccessGrant, GrantSource
 from parta.accounts.models import User
-from parta.audit.services import record
+from parta.audit.services import is_person, record
 from parta.catalog.models import Course
 from parta.common.errors import ValidationFailed
 from parta.groups.models import EndReason
@@ -27,12 +27,6 @@ from parta.groups.services import course_lock, membership_end, membership_place,
 def access_cache_invalidate(*, user_id: int) -> None:
     """Make the user's cached decisions unusable once the current transaction commits."""
     transaction.on_commit(lambda: access_cache.bump(user_id))
-
-
-def _person(user) -> bool:
-    """A change made by someone (staff, a moderator, the student) rather than by Parta
-    itself (a payment, an expiry): it goes into the audit log."""
-    return bool(user is not None and getattr(user, "is_authenticated", False))
 
 
 def _grant_state(grant: AccessGrant) -> dict:
@@ -108,7 +102,7 @@ def access_grant_create(
         grant = AccessGrant.objects.get(reference=reference)
     else:
         grant.save()
-    if _person(granted_by):
+    if is_person(granted_by):
         record(
             actor=granted_by,
             action="access.grant",
@@ -142,7 +136,7 @@ def access_grant_deactivate(
         before = _grant_state(grant)
         grant.is_active = False
         grant.save(update_fields=["is_active", "updated_at"])
-        if _person(by):
+        if is_person(by):
             record(
                 actor=by,
                 action="access.revoke",
@@ -180,7 +174,7 @@ def access_grant_update(
     grant.is_active = is_active
     grant.note = note
     grant.save(update_fields=["starts_at", "available_until", "is_active", "note", "updated_at"])
-    if _person(by):
+    if is_person(by):
         record(
             actor=by,
             action="access.update",
@@ -244,7 +238,7 @@ def access_freeze_start(
     grant.available_until += days * DAY
     grant.frozen_days += days
     grant.save(update_fields=["available_until", "frozen_days", "updated_at"])
-    if _person(by):
+    if is_person(by):
         record(
             actor=by,
             action="access.freeze",
@@ -279,7 +273,7 @@ def access_freeze_end(
     grant.available_until -= unused
     grant.frozen_days -= max(0, freeze.days - days_started)
     grant.save(update_fields=["available_until", "frozen_days", "updated_at"])
-    if _person(by):
+    if is_person(by):
         record(
             actor=by,
             action="access.unfreeze",

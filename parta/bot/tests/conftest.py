@@ -43,7 +43,7 @@ class BotRun:
                 # Nothing to count: wait until the bot has taken the updates and then
                 # until its calls (callback answers, edits) stop coming for a moment.
                 while time.monotonic() < deadline and not polling.done():
-                    if not ids & {u["update_id"] for u in list(self.peer._updates)}:
+                    if not ids & self.peer.pending_update_ids():
                         break
                     await asyncio.sleep(0.02)
                 seen, quiet_since = self._calls(), time.monotonic()

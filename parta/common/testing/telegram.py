@@ -223,6 +223,10 @@ class FakeTelegram:
 
     # --- reading what happened ----------------------------------------------------------
 
+    def pending_update_ids(self) -> set[int]:
+        """Updates pushed and not yet confirmed by a getUpdates with a later offset."""
+        return {update["update_id"] for update in list(self._updates)}
+
     def requests(self, method: str | None = None, *, ok_only: bool = False) -> list[Call]:
         with self.changed:
             calls = list(self.calls)
