@@ -5,6 +5,7 @@ charge that needs the buyer, and a card or Customer gone at Stripe."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -191,6 +192,37 @@ def test_the_same_key_is_the_same_payment_intent_at_stripe(client, buyer, stripe
     assert len(intents) == 2  # the purchase and one charge
 
 
+def test_a_replayed_declined_charge_gets_stripes_first_answer(
+    client, buyer, stripe_on, stripe_shim
+):
+    renewal = subscribed(client, buyer, stripe_shim)
+    provider = registry.get_provider("stripe")
+    request = ChargeRequest(
+        order_id=renewal.first_order_id,
+        currency="USD",
+        amount=3000,
+        saved_method_id=renewal.saved_method_id,
+        idempotency_key=f"parta-renewal-{renewal.pk}-period-2-try-1",
+    )
+    stripe_shim.decline_card(card_of(renewal), "generic_decline")
+
+    first, again = provider.charge(request), provider.charge(request)
+    stripe_shim.approve_card(card_of(renewal))
+    # Stripe keeps a key's result: the same key is the same decline, a new key a new try.
+    later = provider.charge(request)
+    retried = provider.charge(replace(request, idempotency_key=request.idempotency_key[:-1] + "2"))
+
+    assert not first.succeeded
+    assert not first.method_gone
+    assert first.failure_reason == "generic_decline"
+    assert first.payment_id.startswith("pi_")
+    assert again.payment_id == later.payment_id == first.payment_id
+    assert not later.succeeded
+    assert retried.succeeded
+    assert retried.payment_id != first.payment_id
+    assert len(looking_glass(stripe_shim).v1.payment_intents.list().data) == 3
+
+
 def test_a_declined_renewal_at_stripe_is_tried_again_then_ends(
     client, buyer, stripe_on, stripe_shim
 ):
@@ -207,6 +239,10 @@ def test_a_declined_renewal_at_stripe_is_tried_again_then_ends(
     declined = looking_glass(stripe_shim).v1.payment_intents.retrieve(charge.provider_payment_id)
     assert declined.status == "requires_payment_method"
     assert declined.last_payment_error.decline_code == "insufficient_funds"
+    # Stripe's own word on the decline changes nothing: the job has dealt with it.
+    assert notify(client, "payment_intent.payment_failed", declined.to_dict()).status_code == 200
+    renewal.refresh_from_db()
+    assert (renewal.status, renewal.failures) == (RenewalStatus.ACTIVE, 1)
     for day in (2, 4, 7):
         assert renewals_charge(now=t0 + timedelta(days=day)) == 0
 
@@ -356,3 +392,22 @@ def test_a_checkout_without_renewal_makes_no_customer(client, buyer, stripe_on, 
     assert notify(client, "checkout.session.completed", session).status_code == 200
     assert Order.objects.get().status == OrderStatus.PAID
     assert not AutoRenewal.objects.exists()
+
+
+def test_a_paid_event_is_refused_for_now_while_stripe_cannot_show_the_card(
+    client, buyer, stripe_on, stripe_shim
+):
+    answer = ask_for_renewal(client)
+    session = stripe_shim.pay(answer["session_id"])
+    stripe_on.STRIPE_API_BASE = f"http://127.0.0.1:{free_port()}"
+
+    refused = notify(client, "checkout.session.completed", session)
+
+    # 503: Stripe sends the event again later; nothing is paid without the card.
+    assert refused.status_code == 503
+    assert Order.objects.get().status == OrderStatus.PENDING
+    assert AutoRenewal.objects.get().status == RenewalStatus.PENDING
+    stripe_on.STRIPE_API_BASE = stripe_shim.url
+    assert notify(client, "checkout.session.completed", session).status_code == 200
+    assert Order.objects.get().status == OrderStatus.PAID
+    assert AutoRenewal.objects.get().status == RenewalStatus.ACTIVE
