@@ -622,7 +622,8 @@ def _method_detached(
         return exc.code == "resource_missing" or exc.http_status == 404
     except stripe.StripeError:
         return False
-    return _id_of(method.to_dict().get("customer"), "customer") != customer_id
+    owner = method.to_dict().get("customer")
+    return (owner.get("id") if isinstance(owner, dict) else owner) != customer_id
 
 
 def _charge_result(intent: dict) -> ChargeResult:

@@ -755,7 +755,7 @@ class StripeShim:
             self._owner[reply["id"]] = key
             if kept:
                 self._kept[reply["id"]] = kept
-        if confirm and status < 300 and reply.get("status") == "succeeded":
+        if method == "POST" and confirm and status < 300 and reply.get("status") == "succeeded":
             saving = self._kept.get(reply["id"], {}).get("setup_future_usage")
             if saving and reply.get("customer") and reply.get("payment_method"):
                 # Stripe attaches the card to the Customer once the payment went through.

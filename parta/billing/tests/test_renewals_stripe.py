@@ -120,8 +120,13 @@ def card_of(renewal: AutoRenewal) -> str:
     return renewal.saved_method_id.split(":")[1]
 
 
-def test_stripe_can_renew_plans(stripe_on):
+def test_a_plan_sold_through_stripe_offers_auto_renewal(client, buyer, stripe_on):
+    item = PlanItemFactory(prices={"USD": 100})
+
+    page = client.get(reverse("billing:item", args=[item.pk])).content.decode()
+
     assert renewal_supported(provider="stripe")
+    assert 'name="auto_renew"' in page
 
 
 def test_a_plan_bought_on_stripe_renews_by_an_off_session_payment(
