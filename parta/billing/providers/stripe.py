@@ -8,6 +8,12 @@ StripeClient for the order's account; the SDK's global key is never set.
 Products and Prices are created once per (account, item price, amount) and remembered in
 ProviderCatalogEntry; coupons have deterministic ids; tax rates are found by their
 ``parta_key`` metadata. Every create carries an idempotency key built from our ids.
+
+Plans that renew themselves: an order bought with auto-renewal gets a Customer of its own,
+and its payment is made with ``setup_future_usage=off_session``, so Stripe attaches the
+card to that Customer. The paid event's handle is ``<customer id>:<payment method id>``
+(read from the PaymentIntent), and a renewal is an off-session PaymentIntent confirmed at
+once with them.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ from django.utils.translation import gettext as _
 
 from parta.billing.models import ProviderCatalogEntry
 from parta.billing.providers.base import (
+    ChargeRequest,
+    ChargeResult,
     CheckoutLine,
     CheckoutRequest,
     CheckoutSession,
@@ -67,6 +75,20 @@ ORDER_METADATA_KEY = "parta_order_id"
 TAX_METADATA_KEY = "parta_key"
 # Stripe limits a tax rate's display name to 50 characters.
 TAX_NAME_LENGTH = 50
+# The card is kept on the order's Customer for charges made without the buyer.
+SAVED_FOR = "off_session"
+# A renewal refused with one of these (an error's code or decline_code) will never go
+# through with this card: the renewal stops at once instead of trying again.
+METHOD_GONE_CODES = {
+    "expired_card",
+    "lost_card",
+    "stolen_card",
+    "pickup_card",
+    "restricted_card",
+    "revocation_of_authorization",
+    "revocation_of_all_authorizations",
+    "stop_payment_order",
+}
 
 
 @dataclass(frozen=True)
@@ -155,8 +177,21 @@ def _tax_key(tax: TaxLine) -> str:
     return f"{tax.rate_bp}:{kind}:{tax.name}"
 
 
+def saved_method(customer_id: str, payment_method_id: str) -> str:
+    """The handle Parta keeps for a saved card: the Customer and its payment method."""
+    return f"{customer_id}:{payment_method_id}"
+
+
+def _saved_parts(saved_method_id: str) -> tuple[str, str] | None:
+    customer_id, _sep, payment_method_id = saved_method_id.partition(":")
+    if customer_id.startswith("cus_") and payment_method_id.startswith(("pm_", "card_", "src_")):
+        return customer_id, payment_method_id
+    return None
+
+
 class StripeProvider(PaymentProvider):
     name = "stripe"
+    recurring = True
 
     def __init__(self) -> None:
         # (catalog account, parta tax key) -> Stripe tax rate id. Lives as long as the
@@ -205,6 +240,9 @@ class StripeProvider(PaymentProvider):
             # account's email settings.
             "description": request.description or f"Parta order #{request.order_id}",
         }
+        if request.save_payment_method:
+            params["customer"] = self._customer(client, request)
+            params["setup_future_usage"] = SAVED_FOR
         intent = client.v1.payment_intents.create(
             params, _idempotency(f"parta-pi-{request.order_id}")
         )
@@ -246,7 +284,11 @@ class StripeProvider(PaymentProvider):
         }
         if request.discount is not None:
             params["discounts"] = [{"coupon": self._coupon(client, account, request.discount)}]
-        if request.customer_email:
+        if request.save_payment_method:
+            # Stripe takes a customer or a customer_email, not both: the Customer has it.
+            params["customer"] = self._customer(client, request)
+            params["payment_intent_data"] = {"setup_future_usage": SAVED_FOR}
+        elif request.customer_email:
             params["customer_email"] = request.customer_email
         session = client.v1.checkout.sessions.create(
             params, _idempotency(f"parta-checkout-{request.order_id}-{window}")
@@ -268,6 +310,16 @@ class StripeProvider(PaymentProvider):
             url=session.url or "",
             expires_at=datetime.fromtimestamp(session.expires_at, tz=UTC),
         )
+
+    def _customer(self, client: stripe.StripeClient, request: CheckoutRequest) -> str:
+        """The order's own Customer, whom the card is saved to (made once per order)."""
+        params: dict[str, Any] = {"metadata": {ORDER_METADATA_KEY: str(request.order_id)}}
+        if request.customer_email:
+            params["email"] = request.customer_email
+        customer = client.v1.customers.create(
+            params, _idempotency(f"parta-customer-order-{request.order_id}")
+        )
+        return customer.id
 
     def _catalog_price(
         self, client: stripe.StripeClient, account: StripeAccount, line: CheckoutLine
@@ -409,6 +461,53 @@ class StripeProvider(PaymentProvider):
             for cache_key in [k for k in self._tax_rates if k[0] == account.catalog_account]:
                 del self._tax_rates[cache_key]
 
+    # --- Charges of a saved card (renewals) ----------------------------------------------
+
+    def charge(self, request: ChargeRequest) -> ChargeResult:
+        """An off-session PaymentIntent for the saved card, confirmed at once; our key
+        makes a retried request the same PaymentIntent."""
+        parts = _saved_parts(request.saved_method_id)
+        if parts is None:
+            return ChargeResult(
+                payment_id="",
+                succeeded=False,
+                failure_reason="The saved handle names no Stripe customer and card.",
+                method_gone=True,
+            )
+        customer_id, payment_method_id = parts
+        client = _client(self._account(request.currency))
+        params: dict[str, Any] = {
+            "amount": request.amount,
+            "currency": request.currency.lower(),
+            "customer": customer_id,
+            "payment_method": payment_method_id,
+            "confirm": True,
+            "off_session": True,
+            "metadata": {ORDER_METADATA_KEY: str(request.order_id)},
+            "description": request.description or f"Parta order #{request.order_id}",
+        }
+        try:
+            intent = client.v1.payment_intents.create(
+                params, _idempotency(request.idempotency_key)
+            )
+        except stripe.CardError as exc:
+            return _card_declined(exc)
+        except stripe.InvalidRequestError as exc:
+            # The Customer or the card is gone (deleted, or the card detached from the
+            # Customer): Stripe will never charge it again.
+            if exc.code == "resource_missing":
+                reason = exc.user_message or f"{request.saved_method_id} is gone at Stripe"
+            elif _method_detached(client, customer_id, payment_method_id):
+                reason = f"the card {payment_method_id} is no longer on {customer_id}"
+            else:
+                raise _provider_error(exc) from exc
+            return ChargeResult(
+                payment_id="", succeeded=False, failure_reason=reason, method_gone=True
+            )
+        except stripe.StripeError as exc:
+            raise _provider_error(exc) from exc
+        return _charge_result(intent.to_dict())
+
     # --- Refunds -------------------------------------------------------------------------
 
     def refund(self, request: RefundRequest) -> RefundResult:
@@ -473,7 +572,85 @@ class StripeProvider(PaymentProvider):
         except (AttributeError, TypeError, ValueError) as exc:
             # A shape the readers do not expect (they check the ones Stripe documents).
             raise InvalidWebhook(f"unreadable {raw_type} event") from exc
+        if fields["kind"] == EventKind.CHECKOUT_PAID:
+            fields["saved_method_id"] = self._saved_method(raw_type, obj, fields)
         return WebhookEvent(event_id=event_id, raw_type=raw_type, payload=payload, **fields)
+
+    def _saved_method(self, raw_type: str, obj: dict, fields: dict) -> str:
+        """The card a paid checkout saved for later charges ("" when none): on the
+        PaymentIntent, which a Checkout Session's event only names, so it is fetched."""
+        if raw_type.startswith("payment_intent."):
+            return _saved_on_intent(obj)
+        if not _id_of(obj.get("customer"), "customer") or not fields.get("provider_payment_id"):
+            return ""  # a checkout that saves a card has a Customer
+        account = account_for(fields.get("currency") or "")
+        if account is None:
+            return ""
+        try:
+            intent = _client(account).v1.payment_intents.retrieve(fields["provider_payment_id"])
+        except stripe.StripeError as exc:
+            # 503: Stripe sends the event again later.
+            raise _provider_error(exc) from exc
+        return _saved_on_intent(intent.to_dict())
+
+
+# --- Reading charges ---------------------------------------------------------------------
+
+
+def _card_declined(exc: stripe.CardError) -> ChargeResult:
+    """A 402 from an off-session charge: declined, or it needs the buyer (3-D Secure)."""
+    error = exc.error
+    code = str(exc.code or "card_declined")
+    decline_code = str(getattr(error, "decline_code", None) or "")
+    intent = getattr(error, "payment_intent", None)
+    return ChargeResult(
+        payment_id=str(getattr(intent, "id", "") or ""),
+        succeeded=False,
+        failure_reason=decline_code or code,
+        method_gone=bool({code, decline_code} & METHOD_GONE_CODES),
+    )
+
+
+def _method_detached(
+    client: stripe.StripeClient, customer_id: str, payment_method_id: str
+) -> bool:
+    """Whether the card is no longer the Customer's (deleted, or detached: Stripe then
+    refuses it for good, with no code to tell)."""
+    try:
+        method = client.v1.payment_methods.retrieve(payment_method_id)
+    except stripe.InvalidRequestError as exc:
+        return exc.code == "resource_missing" or exc.http_status == 404
+    except stripe.StripeError:
+        return False
+    owner = method.to_dict().get("customer")
+    return (owner.get("id") if isinstance(owner, dict) else owner) != customer_id
+
+
+def _charge_result(intent: dict) -> ChargeResult:
+    status = intent.get("status")
+    intent_id = str(intent.get("id") or "")
+    if status == "succeeded":
+        return ChargeResult(payment_id=intent_id, succeeded=True)
+    if status == "processing":
+        return ChargeResult(payment_id=intent_id, succeeded=False, pending=True)
+    error = intent.get("last_payment_error") or {}
+    code = str(error.get("decline_code") or error.get("code") or status or "declined")
+    return ChargeResult(
+        payment_id=intent_id,
+        succeeded=False,
+        failure_reason=code,
+        method_gone=code in METHOD_GONE_CODES,
+    )
+
+
+def _saved_on_intent(intent: dict) -> str:
+    if intent.get("setup_future_usage") != SAVED_FOR:
+        return ""
+    customer_id = _id_of(intent.get("customer"), "customer")
+    payment_method_id = _id_of(intent.get("payment_method"), "payment_method")
+    if not customer_id or not payment_method_id:
+        return ""
+    return saved_method(customer_id, payment_method_id)
 
 
 # --- Reading events ----------------------------------------------------------------------

@@ -11,7 +11,18 @@ behind a small in-process shim that adds what localstripe lacks:
   coupon's name, a confirm's payment_method) are kept by the shim and shown on the object.
 - Stripe's answers where localstripe differs: an id that exists is 400
   resource_already_exists (not 409), a refund may not exceed what is left of the charge,
-  a PaymentIntent shows amount_received.
+  a PaymentIntent shows amount_received, a 402 is a card_error, a PaymentIntent naming a
+  Customer or PaymentMethod that does not exist is 400 resource_missing with its param.
+- Saved cards (plans that renew): a session's ``customer`` and
+  ``payment_intent_data[setup_future_usage]``, and an intent's ``setup_future_usage``.
+  Paying such a session (or confirming such an intent with a test card such as
+  ``pm_card_visa``) makes a real PaymentMethod, pays with it and attaches it to the
+  Customer, as Stripe does; an off-session PaymentIntent then charges it. Tests play the
+  card's later life with ``decline_card`` / ``approve_card`` (the next charges fail with
+  Stripe's 402 card_error: card_declined with a decline_code, authentication_required,
+  expired_card; the PaymentIntent is made and left requires_payment_method),
+  ``detach`` (the buyer removed the card: Stripe refuses it for good) and
+  ``delete_customer``.
 
 Everything else goes to localstripe unchanged. The shim records every request
 (`StripeShim.calls`), so tests can see what Parta sent and with which key, and can relay
@@ -65,7 +76,12 @@ web.run_app(app, sock=sock, print=None, access_log=None)
 
 # Fields Stripe takes on these creates that localstripe refuses: the shim keeps them.
 _KEPT_BY_SHIM = {
-    "/v1/payment_intents": {"description", "receipt_email", "statement_descriptor_suffix"},
+    "/v1/payment_intents": {
+        "description",
+        "receipt_email",
+        "statement_descriptor_suffix",
+        "setup_future_usage",
+    },
     "/v1/coupons": {"name"},
     "/v1/refunds": {"reason"},
 }
@@ -117,6 +133,34 @@ def _error(
     kind = kind or "invalid_request_error"
     body = {"type": kind, "message": message, "code": code, "param": param}
     return status, {"error": {name: value for name, value in body.items() if value}}
+
+
+# Stripe's published test PaymentMethods (docs.stripe.com/testing) and their card numbers.
+TEST_CARDS = {
+    "pm_card_visa": "4242424242424242",
+    "pm_card_mastercard": "5555555555554444",
+    "pm_card_visa_chargeDeclined": "4000000000000002",
+    "pm_card_chargeCustomerFail": "4000000000000341",
+}
+# What Stripe says when a saved card is declined (code, message) by decline_code.
+_DECLINES = {
+    "generic_decline": ("card_declined", "Your card was declined."),
+    "insufficient_funds": ("card_declined", "Your card has insufficient funds."),
+    "do_not_honor": ("card_declined", "Your card was declined."),
+    "lost_card": ("card_declined", "Your card was declined."),
+    "authentication_required": (
+        "authentication_required",
+        "Your card was declined. This transaction requires authentication.",
+    ),
+    "expired_card": ("expired_card", "Your card has expired."),
+}
+# Stripe's answer to a PaymentMethod that was detached from its Customer.
+DETACHED_MESSAGE = (
+    "The provided PaymentMethod was previously used with a PaymentIntent without Customer "
+    "attachment, shared with a connected account without Customer attachment, or was "
+    "detached from a Customer. It may not be used again. To use a PaymentMethod multiple "
+    "times, you must attach it to a Customer first."
+)
 
 
 def _half_up(value: Decimal) -> int:
@@ -181,6 +225,9 @@ class StripeShim:
         self.sessions: dict[str, dict[str, Any]] = {}
         self.prices: dict[str, dict[str, Any]] = {}
         self._session_lines: dict[str, list[dict[str, Any]]] = {}
+        self._session_intent_data: dict[str, dict[str, Any]] = {}
+        self._declined: dict[str, str] = {}
+        self._detached: set[str] = set()
         self._owner: dict[str, str] = {}
         self._kept: dict[str, dict[str, Any]] = {}
         self._replies: dict[tuple[str, str], tuple[dict[str, Any], int, dict]] = {}
@@ -208,22 +255,84 @@ class StripeShim:
             if session["status"] != "open":
                 raise ValueError(f"session {session_id} is {session['status']}")
             key = self._owner[session_id]
-            response = self._upstream(
-                "POST",
-                "/v1/payment_intents",
-                key,
-                params={
-                    "amount": session["amount_total"],
-                    "currency": session["currency"],
-                    "payment_method": payment_method,
-                    "confirm": True,
-                },
-            )
+            intent_data = self._session_intent_data.get(session_id) or {}
+            saving = intent_data.get("setup_future_usage")
+            customer = session.get("customer")
+            if saving:
+                payment_method = self._card_from_token(key, payment_method)
+            params: dict[str, Any] = {
+                "amount": session["amount_total"],
+                "currency": session["currency"],
+                "payment_method": payment_method,
+                "confirm": True,
+            }
+            if customer:
+                params["customer"] = customer
+            if intent_data.get("metadata"):
+                params["metadata"] = intent_data["metadata"]
+            response = self._upstream("POST", "/v1/payment_intents", key, params=params)
             response.raise_for_status()
             intent = response.json()
             self._owner[intent["id"]] = key
+            if saving:
+                self._kept[intent["id"]] = {"setup_future_usage": saving}
+                if customer:
+                    self._attach(key, payment_method, customer)
             session.update(status="complete", payment_status="paid", payment_intent=intent["id"])
             return copy.deepcopy(session)
+
+    # The saved card's later life, as the buyer or their bank would change it.
+
+    def decline_card(self, payment_method: str, decline_code: str = "generic_decline") -> None:
+        """The bank declines the card's next charges with ``decline_code`` (one of
+        _DECLINES: ``authentication_required`` is a charge that needs the buyer)."""
+        if decline_code not in _DECLINES:
+            raise ValueError(f"unknown decline code {decline_code}")
+        with self._lock:
+            self._declined[payment_method] = decline_code
+
+    def approve_card(self, payment_method: str) -> None:
+        """The card is charged again (funds are back)."""
+        with self._lock:
+            self._declined.pop(payment_method, None)
+
+    def detach(self, payment_method: str) -> None:
+        """The buyer removed the saved card: it is detached from its Customer."""
+        with self._lock:
+            key = self._owner[payment_method]
+            response = self._upstream("POST", f"/v1/payment_methods/{payment_method}/detach", key)
+            response.raise_for_status()
+            self._detached.add(payment_method)
+
+    def delete_customer(self, customer: str) -> None:
+        with self._lock:
+            key = self._owner[customer]
+            response = self._upstream("DELETE", f"/v1/customers/{customer}", key)
+            response.raise_for_status()
+
+    def _card_from_token(self, key: str, payment_method: str) -> str:
+        """A test token (pm_card_visa) as a PaymentMethod of its own, as Stripe makes
+        one when a token is paid with; a real id stays as it is."""
+        number = TEST_CARDS.get(payment_method)
+        if number is None:
+            return payment_method
+        card = {"number": number, "exp_month": 12, "exp_year": 2030, "cvc": "123"}
+        response = self._upstream(
+            "POST", "/v1/payment_methods", key, params={"type": "card", "card": card}
+        )
+        response.raise_for_status()
+        made = response.json()["id"]
+        self._owner[made] = key
+        return made
+
+    def _attach(self, key: str, payment_method: str, customer: str) -> None:
+        response = self._upstream(
+            "POST",
+            f"/v1/payment_methods/{payment_method}/attach",
+            key,
+            params={"customer": customer},
+        )
+        response.raise_for_status()
 
     def relay_webhooks(self, url: str, secret: str, events: list[str]) -> None:
         """Have localstripe sign its own webhooks (``events``) with ``secret`` and send
@@ -320,7 +429,57 @@ class StripeShim:
         price = re.fullmatch(r"/v1/prices(?:/([^/]+))?", path)
         if price:
             return self._prices(method, key, params, price.group(1))
+        if method == "POST" and path == "/v1/payment_intents":
+            return self._intent_create(key, params)
         return self._forward(method, path, query, key, params)
+
+    # PaymentIntents with a Customer and a saved card.
+
+    def _intent_create(self, key: str, params: dict[str, Any]) -> tuple[int, dict]:
+        saving = params.get("setup_future_usage")
+        if saving is not None and saving not in ("on_session", "off_session"):
+            return _error(400, "Invalid setup_future_usage.", param="setup_future_usage")
+        customer = str(params.get("customer") or "")
+        if customer and isinstance(self._upstream_object(key, "customers", customer), tuple):
+            return _missing("customer", customer, "customer")
+        payment_method = str(params.get("payment_method") or "")
+        if payment_method and payment_method not in TEST_CARDS:
+            found = self._upstream_object(key, "payment_methods", payment_method)
+            if isinstance(found, tuple):
+                return _missing("PaymentMethod", payment_method, "payment_method")
+            if payment_method in self._detached:
+                return _error(400, DETACHED_MESSAGE)
+            owner = found.get("customer")
+            if customer and owner and owner != customer:
+                return _error(
+                    400,
+                    f"The customer does not have a payment method with the ID "
+                    f"{payment_method}. The payment method must be attached to the customer.",
+                    param="payment_method",
+                )
+        confirm = str(params.get("confirm")).lower() == "true"
+        decline = self._declined.get(payment_method)
+        if not (confirm and decline):
+            return self._forward("POST", "/v1/payment_intents", "", key, params)
+        # The bank declines: Stripe makes the PaymentIntent, leaves it without a
+        # payment method and answers 402 with it.
+        unconfirmed = {k: v for k, v in params.items() if k not in ("confirm", "off_session")}
+        status, intent = self._forward("POST", "/v1/payment_intents", "", key, unconfirmed)
+        if status >= 300:
+            return status, intent
+        code, message = _DECLINES[decline]
+        error = {
+            "type": "card_error",
+            "code": code,
+            "decline_code": decline,
+            "message": message,
+            "payment_method": {"id": payment_method, "object": "payment_method"},
+        }
+        kept = self._kept.setdefault(intent["id"], {})
+        kept.update(status="requires_payment_method", last_payment_error=error)
+        kept["payment_method"] = None
+        presented = self._present(intent, key)
+        return 402, {"error": {**error, "payment_intent": presented}}
 
     # Checkout Sessions.
 
@@ -391,6 +550,25 @@ class StripeShim:
                     "The coupon's currency does not match the session's.",
                     param="discounts[0][coupon]",
                 )
+        customer = params.get("customer")
+        if customer:
+            if params.get("customer_email"):
+                return _error(
+                    400,
+                    "You may only specify one of these parameters: customer, customer_email.",
+                    param="customer_email",
+                )
+            if isinstance(self._upstream_object(key, "customers", str(customer)), tuple):
+                return _missing("customer", str(customer), "customer")
+        intent_data = params.get("payment_intent_data") or {}
+        if not isinstance(intent_data, dict):
+            return _error(400, "Invalid payment_intent_data.", param="payment_intent_data")
+        if intent_data.get("setup_future_usage") not in (None, "on_session", "off_session"):
+            return _error(
+                400,
+                "Invalid setup_future_usage.",
+                param="payment_intent_data[setup_future_usage]",
+            )
         return self._session_store(key, params, lines, currency, coupon, expires_at, now)
 
     def _session_line(self, key: str, item: dict[str, Any], i: int) -> _Line | tuple[int, dict]:
@@ -484,6 +662,7 @@ class StripeShim:
                 "amount_shipping": 0,
             },
             "discounts": [{"coupon": coupon["id"], "promotion_code": None}] if coupon else [],
+            "customer": params.get("customer"),
             "customer_email": params.get("customer_email"),
             "client_reference_id": params.get("client_reference_id"),
             "metadata": params.get("metadata") or {},
@@ -496,6 +675,9 @@ class StripeShim:
         }
         self.sessions[session_id] = session
         self._session_lines[session_id] = line_items
+        self._session_intent_data[session_id] = copy.deepcopy(
+            params.get("payment_intent_data") or {}
+        )
         self._owner[session_id] = key
         return 200, copy.deepcopy(session)
 
@@ -550,6 +732,9 @@ class StripeShim:
             # localstripe confirms only the method already on the intent.
             params.pop("return_url", None)
             payment_method = params.pop("payment_method", None)
+            saving = self._kept.get(confirm.group(1), {}).get("setup_future_usage")
+            if payment_method and saving:
+                payment_method = self._card_from_token(key, str(payment_method))
             if payment_method:
                 updated = self._upstream(
                     "POST",
@@ -570,6 +755,11 @@ class StripeShim:
             self._owner[reply["id"]] = key
             if kept:
                 self._kept[reply["id"]] = kept
+        if method == "POST" and confirm and status < 300 and reply.get("status") == "succeeded":
+            saving = self._kept.get(reply["id"], {}).get("setup_future_usage")
+            if saving and reply.get("customer") and reply.get("payment_method"):
+                # Stripe attaches the card to the Customer once the payment went through.
+                self._attach(key, reply["payment_method"], reply["customer"])
         return status, self._present(reply, key)
 
     def _refund_refused(self, key: str, params: dict[str, Any]) -> tuple[int, dict] | None:
@@ -649,6 +839,11 @@ def _no_such(kind: str, object_id: str, *, param: str = "") -> tuple[int, dict]:
     return _error(404, f"No such {kind}: '{object_id}'", code="resource_missing", param=param)
 
 
+def _missing(kind: str, object_id: str, param: str) -> tuple[int, dict]:
+    """A parameter naming an object that does not exist: 400, not the URL's 404."""
+    return _error(400, f"No such {kind}: '{object_id}'", code="resource_missing", param=param)
+
+
 def _list(url: str, items: list[dict[str, Any]]) -> dict[str, Any]:
     return {"object": "list", "url": url, "has_more": False, "data": items}
 
@@ -666,6 +861,9 @@ def _reply(response: requests.Response) -> tuple[int, dict]:
         )
     if status == 404 and isinstance(reply.get("error"), dict):
         reply["error"].setdefault("code", "resource_missing")
+    if status == 402 and isinstance(reply.get("error"), dict):
+        # localstripe types every error invalid_request_error; a decline is a card_error.
+        reply["error"]["type"] = "card_error"
     return status, reply
 
 
