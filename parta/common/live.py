@@ -26,6 +26,14 @@ from django.core.cache import cache
 CACHE_KEY = "live-settings:v1"
 CACHE_SECONDS = 24 * 3600
 
+# Bumped when this process drops or primes the cached values: a reader that keeps a value
+# of its own for a moment (the Telegram limiter) sees this process's changes at once.
+_generation = 0
+
+
+def live_generation() -> int:
+    return _generation
+
 
 @dataclass(frozen=True)
 class LiveSetting:
@@ -116,10 +124,14 @@ def live_all() -> dict[str, Any]:
 
 def live_forget() -> None:
     """Drop the cached values: the next read, in any process, asks the database."""
+    global _generation
+    _generation += 1
     cache.delete(CACHE_KEY)
 
 
 def live_prime(values: dict[str, Any]) -> None:
     """Cache ``values`` as what is stored, without asking the database (the test suite
     starts each test this way: its database holds no live settings)."""
+    global _generation
+    _generation += 1
     cache.set(CACHE_KEY, dict(values), CACHE_SECONDS)

@@ -45,11 +45,12 @@ from aiogram.exceptions import (
     TelegramNotFound,
     TelegramRetryAfter,
 )
+from aiogram.methods.base import Response
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError
 
-from parta.common.live import live
+from parta.common.live import live, live_generation
 from parta.notifications.channels.base import DeliveryFailed, RetryLater, SkipDelivery
 
 logger = logging.getLogger(__name__)
@@ -189,9 +190,24 @@ class RedisLimiter:
             self._client.delete(*keys)
 
 
+# The rate is read before every message: each process keeps it this long, so a change made
+# at /crm/settings/ reaches every sender within a second, without a cache lookup per message.
+LIMITS_SECONDS = 1.0
+_limits_kept: tuple[tuple, float, tuple[float, float]] | None = None
+
+
 def _limits() -> tuple[float, float]:
-    # The rate is a live setting (staff change it at /crm/settings/); the interval is Telegram's.
-    return float(live("TELEGRAM_RATE")), float(settings.PARTA_TELEGRAM_CHAT_INTERVAL)
+    """(messages a second overall, seconds between two messages to one chat). The rate is a
+    live setting (staff change it at /crm/settings/); the interval is Telegram's."""
+    global _limits_kept
+    key = (live_generation(), settings.PARTA_TELEGRAM_RATE, settings.PARTA_TELEGRAM_CHAT_INTERVAL)
+    kept = _limits_kept
+    now = time.monotonic()
+    if kept is not None and kept[0] == key and now - kept[1] < LIMITS_SECONDS:
+        return kept[2]
+    limits = float(live("TELEGRAM_RATE")), float(settings.PARTA_TELEGRAM_CHAT_INTERVAL)
+    _limits_kept = (key, now, limits)
+    return limits
 
 
 _limiter_lock = threading.Lock()
@@ -223,10 +239,25 @@ async def wait_for_slot(chat_id: int | str) -> None:
             return
 
 
+# aiogram reads every answer as ``Response[<the method's result type>]``, a pydantic generic
+# model that pydantic caches only weakly: once the garbage collector has taken it, the next
+# answer builds it again (15 ms or more of CPU). These keep one of each alive.
+_response_types: dict[Any, type] = {}
+
+
+def response_type(returning: Any) -> type:
+    """``Response[returning]``, built once per process and kept."""
+    kept = _response_types.get(returning)
+    if kept is None:
+        kept = _response_types.setdefault(returning, Response[returning])
+    return kept
+
+
 class LimiterMiddleware(BaseRequestMiddleware):
     """Every Bot API call addressed to a chat waits for its slot in the shared limiter."""
 
     async def __call__(self, make_request, bot, method):
+        response_type(method.__returning__)
         chat_id = getattr(method, "chat_id", None)
         if chat_id is not None:
             await wait_for_slot(chat_id)

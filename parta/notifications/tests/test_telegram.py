@@ -317,3 +317,48 @@ def test_without_redis_the_limiter_goes_through_the_database_cache(
     assert times[-1] - times[0] >= 0.95 * 20 / 20
     chat_times = sorted(moment for chat, moment in slots if chat == 1)
     assert min(b - a for a, b in itertools.pairwise(chat_times)) >= 0.95
+
+
+def test_the_answer_model_is_built_once_and_kept(telegram_peer, kind_templates, linked):
+    """aiogram reads each answer as Response[Message], which pydantic caches only weakly: the
+    sender keeps it, so the garbage collector cannot make the next send rebuild it."""
+    import gc
+    import weakref
+
+    from aiogram.methods.base import Response
+    from aiogram.types import Message as TelegramMessage
+
+    TelegramSender().send(_message(linked))
+    kept = weakref.ref(Response[TelegramMessage])
+    gc.collect()
+    assert kept() is not None
+    assert telegram_api.response_type(TelegramMessage) is kept()
+    TelegramSender().send(_message(linked))
+    assert Response[TelegramMessage] is kept()
+
+
+def test_a_live_rate_change_in_this_process_reaches_the_limiter_at_once(db, settings):
+    from parta.common.live import live_prime
+
+    settings.PARTA_TELEGRAM_RATE = 25
+    assert telegram_api._limits()[0] == 25
+    live_prime({"TELEGRAM_RATE": 7})
+    assert telegram_api._limits()[0] == 7
+    settings.PARTA_TELEGRAM_RATE = 30  # the default changes too, when nothing is stored
+    live_prime({})
+    assert telegram_api._limits()[0] == 30
+
+
+def test_another_process_s_rate_change_reaches_the_limiter_within_a_second(db, settings):
+    from django.core.cache import cache
+
+    from parta.common.live import CACHE_KEY, live_prime
+
+    settings.PARTA_TELEGRAM_RATE = 25
+    live_prime({})
+    assert telegram_api._limits()[0] == 25
+    # What another process's change leaves here: the shared entry, no local signal.
+    cache.set(CACHE_KEY, {"TELEGRAM_RATE": 9})
+    assert telegram_api._limits()[0] == 25  # this process's copy, for under a second
+    time.sleep(telegram_api.LIMITS_SECONDS + 0.05)
+    assert telegram_api._limits()[0] == 9
