@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from parta.access.models import AccessGrant
+from parta.access.selectors import is_staff_like
 from parta.accounts.models import User
 from parta.billing.models import (
     AutoRenewal,
@@ -177,15 +178,19 @@ def _advance(renewal: AutoRenewal, charge: RenewalCharge, order: Order, *, payme
 
 @transaction.atomic
 def renewal_cancel(*, renewal: AutoRenewal, by: User) -> AutoRenewal:
-    """Switch auto-renewal off: nothing is charged again. The period paid runs to its end."""
+    """Switch auto-renewal off: nothing is charged again. The period paid runs to its end.
+    The buyer turns off their own; staff and moderators anyone's (for a client)."""
     renewal = AutoRenewal.objects.select_for_update().get(pk=renewal.pk)
-    if renewal.user_id != by.pk:
+    for_client = renewal.user_id != by.pk
+    if for_client and not is_staff_like(by):
         raise NotFound(_("There is no such auto-renewal."))
     if renewal.status != RenewalStatus.ACTIVE:
         raise ApplicationError(_("Auto-renewal of this plan is already off."))
     renewal.status = RenewalStatus.CANCELLED
     renewal.ended_at = timezone.now()
-    renewal.outcome = "Cancelled by the buyer."
+    renewal.outcome = (
+        f"Cancelled by staff (user #{by.pk})." if for_client else ("Cancelled by the buyer.")
+    )
     renewal.save(update_fields=["status", "ended_at", "outcome", "updated_at"])
     return renewal
 
