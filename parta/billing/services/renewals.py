@@ -6,7 +6,13 @@ provider's charge of the saved method and fulfilled like any paid order, so the 
 period extends the running one. The renewal's row is locked while it is charged (other
 runs skip it), and the provider's idempotency key is made from the renewal, the period
 and the attempt as committed: a run that dies after the provider took the money asks
-again with the same key and gets the same payment back.
+again with the same key and gets the same payment back. A provider that charges in two
+steps (T-Bank) has its payment's id committed before the charge is sent, and the next
+run settles that payment.
+
+Locks are always taken in one order: the Order, then the AutoRenewal, then the
+RenewalCharge (a notification paying a charge's order holds the order first; a retried
+charge takes its order's lock first, without waiting). See _renew_once.
 
 A declined charge is tried again three times over a week (an email each time); then
 the renewal ends and the plan ends as usual. A refunded plan, a card gone from the
