@@ -78,6 +78,12 @@ def test_a_charged_and_a_declined_renewal_show_the_last_charge(client, buyer, ap
     assert declined["failure_reason"]
     assert rows[bad.pk]["failures"] == 1
     assert rows[bad.pk]["next_charge"] is not None  # tried again later
+    # A third period: the last charge is the newest of the two.
+    good.refresh_from_db()
+    assert renewals_charge(now=good.next_charge_at) >= 1
+    assert RenewalCharge.objects.filter(renewal=good).count() == 2
+    row = api.get(_detail(good.pk)).json()
+    assert (row["period"], row["last_charge"]["period"]) == (3, 3)
 
 
 def test_cancel_turns_it_off_and_again_changes_nothing(client, buyer, api):
