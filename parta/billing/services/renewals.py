@@ -201,7 +201,7 @@ def renewal_cancel(*, renewal: AutoRenewal, by: User) -> AutoRenewal:
     renewal.status = RenewalStatus.CANCELLED
     renewal.ended_at = timezone.now()
     renewal.outcome = (
-        f"Cancelled by staff (user #{by.pk})." if for_client else ("Cancelled by the buyer.")
+        f"Cancelled by staff (user #{by.pk})." if for_client else "Cancelled by the buyer."
     )
     renewal.save(update_fields=["status", "ended_at", "outcome", "updated_at"])
     return renewal
