@@ -23,4 +23,11 @@ urlpatterns = [
     path("billing/freezes/", apis.FreezeApi.as_view(), name="billing-freezes"),
     path("billing/adjustments/", apis.AdjustmentApi.as_view(), name="billing-adjustments"),
     path("billing/freezes/<id:pk>/end/", apis.FreezeEndApi.as_view(), name="billing-freeze-end"),
+    path("billing/renewals/", apis.RenewalListApi.as_view(), name="billing-renewals"),
+    path("billing/renewals/<id:pk>/", apis.RenewalDetailApi.as_view(), name="billing-renewal"),
+    path(
+        "billing/renewals/<id:pk>/cancel/",
+        apis.RenewalCancelApi.as_view(),
+        name="billing-renewal-cancel",
+    ),
 ]

@@ -1,14 +1,16 @@
 """Billing API under /api/v1/billing/: orders, buying, paying from the balance, top-ups,
-refunds, balance and history. Errors share the API's one shape."""
+refunds, balance and history, auto-renewals. Errors share the API's one shape."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
+    extend_schema_field,
     extend_schema_serializer,
 )
 from rest_framework import serializers, status
@@ -19,7 +21,15 @@ from parta.access.models import AccessFreeze, AccessGrant
 from parta.access.selectors import is_staff_like
 from parta.accounts.models import User
 from parta.billing import selectors
-from parta.billing.models import EntryKind, LedgerEntry, Order
+from parta.billing.models import (
+    AutoRenewal,
+    EntryKind,
+    LedgerEntry,
+    Order,
+    RenewalCharge,
+    RenewalStatus,
+    TaxRate,
+)
 from parta.billing.services.freezes import purchase_freeze, purchase_unfreeze
 from parta.billing.services.fulfilment import order_buy_with_balance, order_paid_from_balance
 from parta.billing.services.ledger import balance_adjust
@@ -36,9 +46,11 @@ from parta.billing.services.refunds import (
     refund_quote,
     refund_topup,
 )
+from parta.billing.services.renewals import renewal_amount, renewal_cancel
 from parta.billing.totals import round_half_up
-from parta.common.errors import NotFound, PermissionDenied
+from parta.common.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 from parta.common.money import CURRENCY_EXPONENT
+from parta.common.schema import ErrorSerializer
 from parta.common.serializers import BoundedIntegerField, CurrencyField, IdField
 
 
@@ -486,3 +498,149 @@ class AdjustmentApi(APIView):
         )
         status_code = status.HTTP_201_CREATED if posting.created else status.HTTP_200_OK
         return Response(EntryOut(posting.entry).data, status=status_code)
+
+
+class RenewalChargeOut(serializers.Serializer):
+    period = serializers.IntegerField(help_text="The period charged: 2 is the first renewal.")
+    status = serializers.ChoiceField(choices=["pending", "succeeded", "failed"])
+    attempts = serializers.IntegerField()
+    order_id = serializers.IntegerField(allow_null=True)
+    failure_reason = serializers.CharField()
+    updated_at = serializers.DateTimeField()
+
+
+class NextChargeOut(serializers.Serializer):
+    at = serializers.DateTimeField()
+    amount = serializers.IntegerField(help_text="Minor units: the plan's price now, with tax.")
+    currency = serializers.CharField()
+
+
+class RenewalOut(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    plan = serializers.CharField(source="item.title", help_text="The plan's title.")
+    item = serializers.IntegerField(source="item_id")
+    status = serializers.ChoiceField(choices=RenewalStatus.values)
+    provider = serializers.CharField()
+    currency = serializers.CharField()
+    period = serializers.IntegerField(help_text="The number of the period paid last.")
+    failures = serializers.IntegerField(help_text="Declined charges in a row.")
+    next_charge = serializers.SerializerMethodField(
+        help_text="When the next period is charged and what it takes; null when the "
+        "renewal is not on."
+    )
+    last_charge = serializers.SerializerMethodField(
+        help_text="The latest renewal charge and its outcome; null before the first."
+    )
+    ended_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+    @extend_schema_field(NextChargeOut(allow_null=True))
+    def get_next_charge(self, renewal) -> dict | None:
+        if renewal.status != RenewalStatus.ACTIVE or renewal.next_charge_at is None:
+            return None
+        return {
+            "at": renewal.next_charge_at,
+            "amount": renewal_amount(
+                item=renewal.item, currency=renewal.currency, taxes=self.context["taxes"]
+            ),
+            "currency": renewal.currency,
+        }
+
+    @extend_schema_field(RenewalChargeOut(allow_null=True))
+    def get_last_charge(self, renewal) -> dict | None:
+        charges = renewal.last_charges
+        return RenewalChargeOut(charges[0]).data if charges else None
+
+
+def _renewals_qs():
+    # The latest charge of each renewal only (a window query), whatever their number.
+    last = RenewalCharge.objects.order_by("renewal_id", "-period")
+    return AutoRenewal.objects.select_related("item").prefetch_related(
+        "item__prices", Prefetch("charges", queryset=last[:1], to_attr="last_charges")
+    )
+
+
+def _renewal_context(renewals) -> dict:
+    """The active taxes, read once, and only when some renewal is on."""
+    if any(r.status == RenewalStatus.ACTIVE for r in renewals):
+        return {"taxes": list(TaxRate.objects.filter(is_active=True).order_by("id"))}
+    return {"taxes": []}
+
+
+def _renewal_data(renewal: AutoRenewal) -> dict:
+    return RenewalOut(renewal, context=_renewal_context([renewal])).data
+
+
+def _renewal_of(request, pk: int) -> AutoRenewal:
+    renewal = _renewals_qs().filter(pk=pk).first()
+    if renewal is None or (renewal.user_id != request.user.id and not is_staff_like(request.user)):
+        raise NotFound(_("There is no such auto-renewal."))
+    return renewal
+
+
+class RenewalListApi(APIView):
+    @extend_schema_serializer(component_name="RenewalListInput")
+    class InputSerializer(serializers.Serializer):
+        user = IdField(required=False, help_text="Staff: a client's renewals instead of yours.")
+
+    @extend_schema(
+        parameters=[InputSerializer],
+        responses={
+            200: RenewalOut(many=True),
+            400: OpenApiResponse(ErrorSerializer, description="`user` is not an id."),
+            404: OpenApiResponse(ErrorSerializer, description="Staff: no such user."),
+        },
+        operation_id="billing_renewals_list",
+        description="Your auto-renewals, newest first (at most 100): each with its next "
+        "charge and the outcome of the last one. Staff and moderators may pass `user` "
+        "to see a client's.",
+    )
+    def get(self, request):
+        body = self.InputSerializer(data=request.query_params)
+        body.is_valid(raise_exception=True)
+        user_id = body.validated_data.get("user", request.user.id)
+        if user_id != request.user.id:
+            if not is_staff_like(request.user):
+                raise PermissionDenied(_("Only staff see another user's auto-renewals."))
+            if not User.objects.filter(pk=user_id).exists():
+                raise NotFound(_("No such user."))
+        renewals = _renewals_qs().filter(user_id=user_id).order_by("-created_at", "-id")
+        renewals = list(renewals[:100])
+        return Response(RenewalOut(renewals, many=True, context=_renewal_context(renewals)).data)
+
+
+class RenewalDetailApi(APIView):
+    @extend_schema(responses=RenewalOut, operation_id="billing_renewals_retrieve")
+    def get(self, request, pk: int):
+        return Response(_renewal_data(_renewal_of(request, pk)))
+
+
+class RenewalCancelApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={
+            200: RenewalOut,
+            409: OpenApiResponse(
+                ErrorSerializer, description="The renewal has ended (or is not on yet)."
+            ),
+        },
+        operation_id="billing_renewals_cancel",
+        description="Turn auto-renewal off: nothing is charged again and the period paid "
+        "runs to its end. Cancelling a cancelled renewal again answers 200 and changes "
+        "nothing; one that has ended answers 409.",
+    )
+    def post(self, request, pk: int):
+        renewal = _renewal_of(request, pk)
+        if renewal.status != RenewalStatus.CANCELLED:
+            try:
+                renewal_cancel(renewal=renewal, by=request.user)
+            except ApplicationError as exc:
+                if isinstance(exc, NotFound):
+                    raise
+                # Cancelled meanwhile (a second click at once) is the same answer.
+                if not AutoRenewal.objects.filter(
+                    pk=renewal.pk, status=RenewalStatus.CANCELLED
+                ).exists():
+                    raise Conflict(exc.message) from exc
+            renewal = _renewals_qs().get(pk=renewal.pk)
+        return Response(_renewal_data(renewal))

@@ -188,6 +188,9 @@ class ChargeRequest:
     description: str = ""
     customer_email: str = ""
     receipt: Receipt | None = None
+    # The provider's payment made for this charge earlier by ``charge_start`` (stored
+    # before the charge was sent): ``charge`` settles that payment, never a new one.
+    payment_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -250,6 +253,15 @@ class PaymentProvider(ABC):
     def charge(self, request: ChargeRequest) -> ChargeResult:
         """Charge a saved payment method (recurring plans); providers that cannot say so."""
         raise ProviderError(f"{self.name} does not charge saved payment methods.")
+
+    # Makes the payment first and charges it in a second call (T-Bank's Init, then
+    # Charge): the caller stores the payment's id from ``charge_start`` before ``charge``,
+    # so a run that dies in between settles that payment next time instead of a new one.
+    charges_in_two_steps: bool = False
+
+    def charge_start(self, request: ChargeRequest) -> str:
+        """Make the payment a two-step charge settles; returns the provider's id of it."""
+        raise ProviderError(f"{self.name} charges in one step.")
 
     def check_source(self, remote_addr: str) -> None:
         """Refuse (InvalidWebhook) a notification from an address the provider does not

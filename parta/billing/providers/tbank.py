@@ -10,7 +10,8 @@ The notification is answered with the plain text ``OK``.
 
 Recurring plans: the first payment's Init carries ``Recurrent=Y`` and a ``CustomerKey``,
 and T-Bank's notification names the card's ``RebillId``; a renewal is a new Init (no
-page) followed by ``Charge`` with that RebillId, decided at once.
+page), its PaymentId stored, then ``Charge`` with that RebillId (GetState first, so a
+payment charged by a run that lost T-Bank's answer is not charged again).
 """
 
 from __future__ import annotations
@@ -195,9 +196,11 @@ class TBankProvider(PaymentProvider):
             raise ProviderError("T-Bank gave no payment page.")
         return CheckoutSession(session_id=payment_id, url=url, expires_at=due)
 
-    def charge(self, request: ChargeRequest) -> ChargeResult:
-        """Init a payment for the renewal's order (its OrderId from our idempotency key),
-        then Charge it with the saved card's RebillId."""
+    charges_in_two_steps = True
+
+    def charge_start(self, request: ChargeRequest) -> str:
+        """Init the renewal order's payment (its OrderId from our idempotency key, no
+        page): the PaymentId that ``charge`` then charges with the saved card."""
         attempt = hashlib.sha256(request.idempotency_key.encode()).hexdigest()[:8]
         fields: dict = {
             "Amount": request.amount,
@@ -212,15 +215,31 @@ class TBankProvider(PaymentProvider):
         payment_id = str(init.get("PaymentId") or "")
         if not payment_id:
             raise ProviderError("T-Bank gave no payment to charge.")
-        try:
-            answer = self._post(
-                "Charge", {"PaymentId": payment_id, "RebillId": request.saved_method_id}
-            )
-        except ProviderError as exc:
-            if exc.retryable:
-                raise
-            return ChargeResult(payment_id=payment_id, succeeded=False, failure_reason=exc.message)
-        status = str(answer.get("Status") or "")
+        return payment_id
+
+    def charge(self, request: ChargeRequest) -> ChargeResult:
+        """Charge the payment ``charge_start`` made (``request.payment_id``) with the
+        saved card's RebillId. It may have been charged already by a run that never got
+        T-Bank's answer, so GetState comes first: a payment still NEW is charged, any
+        other takes the outcome T-Bank has. Without a payment id: Init, then Charge."""
+        payment_id = request.payment_id
+        if not payment_id:
+            payment_id = self.charge_start(request)
+            status = "NEW"
+        else:
+            status = self.state(payment_id)
+        if status == "NEW":
+            try:
+                answer = self._post(
+                    "Charge", {"PaymentId": payment_id, "RebillId": request.saved_method_id}
+                )
+            except ProviderError as exc:
+                if exc.retryable:
+                    raise
+                return ChargeResult(
+                    payment_id=payment_id, succeeded=False, failure_reason=exc.message
+                )
+            status = str(answer.get("Status") or "")
         if status == "CONFIRMED":
             return ChargeResult(payment_id=payment_id, succeeded=True)
         if status in ("AUTHORIZED", "CONFIRMING", "AUTHORIZING", "NEW", "FORM_SHOWED"):

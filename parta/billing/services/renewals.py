@@ -6,7 +6,13 @@ provider's charge of the saved method and fulfilled like any paid order, so the 
 period extends the running one. The renewal's row is locked while it is charged (other
 runs skip it), and the provider's idempotency key is made from the renewal, the period
 and the attempt as committed: a run that dies after the provider took the money asks
-again with the same key and gets the same payment back.
+again with the same key and gets the same payment back. A provider that charges in two
+steps (T-Bank) has its payment's id committed before the charge is sent, and the next
+run settles that payment.
+
+Locks are always taken in one order: the Order, then the AutoRenewal, then the
+RenewalCharge (a notification paying a charge's order holds the order first; a retried
+charge takes its order's lock first, without waiting). See _renew_once.
 
 A declined charge is tried again three times over a week (an email each time); then
 the renewal ends and the plan ends as usual. A refunded plan, a card gone from the
@@ -19,11 +25,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from parta.access.models import AccessGrant
+from parta.access.selectors import is_staff_like
 from parta.accounts.models import User
 from parta.billing.models import (
     AutoRenewal,
@@ -119,15 +126,21 @@ def renewals_order_paid(*, order: Order, saved_method_id: str = "") -> None:
     if renewal is not None:
         _activate(renewal, order, saved_method_id)
         return
-    charge = (
-        RenewalCharge.objects.select_for_update()
-        .filter(order=order)
-        .exclude(status=RenewalChargeStatus.SUCCEEDED)
-        .select_related("renewal")
+    # The caller holds the order's lock; the renewal's, then its charge's, come after it
+    # (the lock order of _renew_once).
+    renewal = (
+        AutoRenewal.objects.select_for_update()
+        .filter(
+            pk__in=RenewalCharge.objects.filter(order=order)
+            .exclude(status=RenewalChargeStatus.SUCCEEDED)
+            .values("renewal_id")
+        )
         .first()
     )
-    if charge is not None:
-        renewal = AutoRenewal.objects.select_for_update().get(pk=charge.renewal_id)
+    if renewal is None:
+        return
+    charge = RenewalCharge.objects.select_for_update().get(renewal=renewal, order=order)
+    if charge.status != RenewalChargeStatus.SUCCEEDED:
         _advance(renewal, charge, order, payment_id=charge.provider_payment_id)
 
 
@@ -177,15 +190,19 @@ def _advance(renewal: AutoRenewal, charge: RenewalCharge, order: Order, *, payme
 
 @transaction.atomic
 def renewal_cancel(*, renewal: AutoRenewal, by: User) -> AutoRenewal:
-    """Switch auto-renewal off: nothing is charged again. The period paid runs to its end."""
+    """Switch auto-renewal off: nothing is charged again. The period paid runs to its end.
+    The buyer turns off their own; staff and moderators anyone's (for a client)."""
     renewal = AutoRenewal.objects.select_for_update().get(pk=renewal.pk)
-    if renewal.user_id != by.pk:
+    for_client = renewal.user_id != by.pk
+    if for_client and not is_staff_like(by):
         raise NotFound(_("There is no such auto-renewal."))
     if renewal.status != RenewalStatus.ACTIVE:
         raise ApplicationError(_("Auto-renewal of this plan is already off."))
     renewal.status = RenewalStatus.CANCELLED
     renewal.ended_at = timezone.now()
-    renewal.outcome = "Cancelled by the buyer."
+    renewal.outcome = (
+        f"Cancelled by staff (user #{by.pk})." if for_client else "Cancelled by the buyer."
+    )
     renewal.save(update_fields=["status", "ended_at", "outcome", "updated_at"])
     return renewal
 
@@ -232,8 +249,49 @@ def renewals_charge(*, now: datetime | None = None) -> int:
     return sum(1 for pk in due if _renew(pk, now))
 
 
+# _renew_once's answer when it made a two-step provider's payment and committed its id:
+# the charge itself follows in a transaction of its own.
+_STARTED = "started"
+
+
 def _renew(renewal_id: int, now: datetime) -> bool:
+    """Charge one renewal's next period. A provider that charges in two steps (T-Bank:
+    Init, then Charge) has its payment's id committed on the charge first, and the charge
+    sent in a second transaction: a run that dies in between settles that same payment
+    next time (asking the provider what became of it), never a new one."""
+    outcome = _renew_once(renewal_id, now)
+    if outcome == _STARTED:
+        outcome = _renew_once(renewal_id, now)
+    return outcome is True
+
+
+def _renew_once(renewal_id: int, now: datetime) -> bool | str:
+    """One transaction of a renewal's charge.
+
+    Lock order, the same as a provider's notification that pays the charge's order
+    (webhooks -> order_paid -> renewals_order_paid): the Order row first, then the
+    AutoRenewal, then the RenewalCharge. A retried charge knows its order before it locks
+    anything and takes the order's lock without waiting (skip_locked): if a notification
+    (or another run) holds it, this run leaves the renewal to it. So a retry and the
+    notification of the same payment never wait for each other in a cycle, and whichever
+    comes second finds the order paid and adds nothing. A first attempt makes its order in
+    this transaction, so nobody else can hold that one."""
     with transaction.atomic(durable=True):
+        retried_order_id = (
+            RenewalCharge.objects.filter(renewal_id=renewal_id, period=F("renewal__period") + 1)
+            .values_list("order_id", flat=True)
+            .first()
+        )
+        locked_order = None
+        if retried_order_id is not None:
+            locked_order = (
+                Order.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("user")
+                .filter(pk=retried_order_id)
+                .first()
+            )
+            if locked_order is None:
+                return False  # being paid by a notification, or charged by another run
         renewal = (
             AutoRenewal.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("user", "item", "current_order")
@@ -265,6 +323,8 @@ def _renew(renewal_id: int, now: datetime) -> bool:
             charge = RenewalCharge.objects.select_for_update().get(renewal=renewal, period=period)
             if charge.status == RenewalChargeStatus.SUCCEEDED:
                 return False
+            if charge.order_id is not None and charge.order_id != retried_order_id:
+                return False  # the renewal moved on since it was read: the next run sees it
         if charge.order_id is None:
             try:
                 order = order_create(
@@ -285,23 +345,45 @@ def _renew(renewal_id: int, now: datetime) -> bool:
                 )
                 return False
             charge.order = order
-        order = (
-            Order.objects.select_for_update(of=("self",))
-            .select_related("user")
-            .get(pk=charge.order_id)
-        )
+            # Made in this transaction: locked here for the order_paid below.
+            order = (
+                Order.objects.select_for_update(of=("self",))
+                .select_related("user")
+                .get(pk=charge.order_id)
+            )
+        else:
+            order = locked_order
         if charge.status != RenewalChargeStatus.PENDING:
+            # A new attempt after a decline: a new key, and a new payment at the provider.
             charge.attempts += 1
+            charge.provider_payment_id = ""
         elif charge.attempts == 0:
             charge.attempts = 1
         charge.status = RenewalChargeStatus.PENDING
         charge.save()
+        provider = _provider(renewal)
+        if (
+            provider is not None
+            and provider.charges_in_two_steps
+            and not charge.provider_payment_id
+        ):
+            try:
+                payment_id = provider.charge_start(_charge_request(renewal, charge, order))
+            except ProviderError as exc:
+                if exc.retryable:
+                    _unreachable(renewal, period, now)
+                    return False
+                result = ChargeResult(payment_id="", succeeded=False, failure_reason=exc.message)
+                _declined(renewal, charge, order, result, now)
+                return False
+            # Committed before the charge is sent (see _renew).
+            charge.provider_payment_id = payment_id[:255]
+            charge.save(update_fields=["provider_payment_id", "updated_at"])
+            return _STARTED
         result = _charge(renewal, charge, order)
         if result is None:
             # Unreachable: the same attempt (and key) later, no failure counted.
-            renewal.next_charge_at = now + UNREACHABLE_RETRY
-            renewal.outcome = f"Period {period}: the provider could not be reached."
-            renewal.save(update_fields=["next_charge_at", "outcome", "updated_at"])
+            _unreachable(renewal, period, now)
             return False
         if result.succeeded:
             order_paid(
@@ -325,8 +407,21 @@ def _renew(renewal_id: int, now: datetime) -> bool:
         return False
 
 
-def _charge(renewal: AutoRenewal, charge: RenewalCharge, order: Order) -> ChargeResult | None:
-    request = ChargeRequest(
+def _unreachable(renewal: AutoRenewal, period: int, now: datetime) -> None:
+    renewal.next_charge_at = now + UNREACHABLE_RETRY
+    renewal.outcome = f"Period {period}: the provider could not be reached."
+    renewal.save(update_fields=["next_charge_at", "outcome", "updated_at"])
+
+
+def _provider(renewal: AutoRenewal):
+    try:
+        return get_provider(renewal.provider)
+    except UnknownProvider:
+        return None
+
+
+def _charge_request(renewal: AutoRenewal, charge: RenewalCharge, order: Order) -> ChargeRequest:
+    return ChargeRequest(
         order_id=order.pk,
         currency=order.currency,
         amount=order.total,
@@ -337,7 +432,12 @@ def _charge(renewal: AutoRenewal, charge: RenewalCharge, order: Order) -> Charge
         description=f"Parta order #{order.pk}",
         customer_email=order.user.email,
         receipt=order_receipt(order),
+        payment_id=charge.provider_payment_id,
     )
+
+
+def _charge(renewal: AutoRenewal, charge: RenewalCharge, order: Order) -> ChargeResult | None:
+    request = _charge_request(renewal, charge, order)
     try:
         return get_provider(renewal.provider).charge(request)
     except UnknownProvider:

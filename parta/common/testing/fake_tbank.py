@@ -13,8 +13,10 @@
   ``ExternalRequestId`` gets the first answer back.
 - Recurring: an Init with ``Recurrent=Y`` (and a ``CustomerKey``) paid gives the card a
   ``RebillId``, named in the notifications; ``Charge`` of a NEW payment with a known
-  RebillId confirms it at once (``charge_decline``: REJECTED with that error code); an
-  unknown or removed RebillId (``forget_rebill``) is refused.
+  RebillId confirms it at once (``charge_decline``: REJECTED with that error code;
+  ``charge_status="AUTHORIZED"``: not decided yet, ``confirm`` decides it); an unknown or
+  removed RebillId (``forget_rebill``) is refused. A Charge of a payment that is no
+  longer NEW is refused (error 8), so a second Charge of one payment takes no money.
 """
 
 from __future__ import annotations
@@ -54,6 +56,9 @@ class FakeTBank(FakeServer):
     # Saved cards: RebillId -> the payment that saved it; the error code a Charge gets.
     rebills: dict[str, str] = field(default_factory=dict)
     charge_decline: str = ""
+    # The status a Charge leaves the payment in: AUTHORIZED is T-Bank not done yet
+    # (``confirm`` finishes it later, with its notification).
+    charge_status: str = "CONFIRMED"
 
     @property
     def api_url(self) -> str:
@@ -90,6 +95,13 @@ class FakeTBank(FakeServer):
                 self._notification(payment, "AUTHORIZED", **extra),
                 self._notification(payment, "CONFIRMED", **extra),
             ]
+
+    def confirm(self, payment_id: str) -> bytes:
+        """A charged payment left AUTHORIZED is confirmed: the CONFIRMED notification."""
+        with self.lock:
+            payment = self.payments[payment_id]
+            payment["Status"] = "CONFIRMED"
+            return self._notification(payment, "CONFIRMED")
 
     def forget_rebill(self, rebill_id: str) -> None:
         """The card binding was removed (or the card expired) at T-Bank."""
@@ -196,13 +208,13 @@ class FakeTBank(FakeServer):
         if self.charge_decline:
             payment["Status"] = "REJECTED"
             return _error(self.charge_decline, "Недостаточно средств на карте")
-        payment["Status"] = "CONFIRMED"
+        payment["Status"] = self.charge_status
         return Reply.of(
             {
                 "Success": True,
                 "ErrorCode": "0",
                 "TerminalKey": self.terminal_key,
-                "Status": "CONFIRMED",
+                "Status": self.charge_status,
                 "PaymentId": payment["PaymentId"],
                 "OrderId": payment["OrderId"],
                 "Amount": payment["Amount"],

@@ -1,6 +1,7 @@
 """The base of Parta's fake payment servers (fake_yookassa, fake_tbank, fake_cloudpayments):
 a threaded ``http.server`` on a free loopback port that hands each request to a method
-of the fake, records it, and can be told to fail the next calls.
+of the fake, records it, and can be told to fail the next calls, to be slow, or to
+carry a call out and drop the connection before answering.
 
 A fake is used as a context manager (or start()/stop()); its state lives in plain dicts
 under one lock, so a test can read what Parta sent and drive a payment's states (what the
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -52,6 +54,11 @@ class FakeServer:
     # The next N API calls answer with this status (a 5xx: the provider is down).
     fail_next: int = 0
     fail_status: int = 500
+    # Calls to these paths are carried out, then the connection drops with no answer
+    # (the next N of each): the provider did it, but the caller never heard.
+    lose_answers: dict[str, int] = field(default_factory=dict)
+    # Seconds to wait before handling a call to these paths (a slow provider).
+    delays: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.lock = threading.RLock()
@@ -64,13 +71,22 @@ class FakeServer:
     def handle(self, call: Call) -> Reply:  # pragma: no cover - every fake has its own
         raise NotImplementedError
 
-    def _serve(self, call: Call) -> Reply:
+    def _serve(self, call: Call) -> Reply | None:
+        """The reply to send; None: drop the connection instead."""
+        path = call.path.split("?")[0]
+        delay = self.delays.get(path, 0)
+        if delay:
+            time.sleep(delay)  # outside the lock: other calls go on meanwhile
         with self.lock:
             self.calls.append(call)
             if self.fail_next:
                 self.fail_next -= 1
                 return Reply.of({"error": "unavailable"}, status=self.fail_status)
-            return self.handle(call)
+            reply = self.handle(call)
+            if self.lose_answers.get(path):
+                self.lose_answers[path] -= 1
+                return None
+            return reply
 
     def start(self) -> FakeServer:
         fake = self
@@ -85,6 +101,9 @@ class FakeServer:
                     body=self.rfile.read(length) if length else b"",
                 )
                 reply = fake._serve(call)
+                if reply is None:
+                    self.close_connection = True
+                    return
                 self.send_response(reply.status)
                 self.send_header("Content-Type", reply.content_type)
                 self.send_header("Content-Length", str(len(reply.body)))
