@@ -620,6 +620,9 @@ class RenewalCancelApi(APIView):
         request=None,
         responses={
             200: RenewalOut,
+            403: OpenApiResponse(
+                ErrorSerializer, description="A moderator acting on a client's renewal."
+            ),
             409: OpenApiResponse(
                 ErrorSerializer, description="The renewal has ended (or is not on yet)."
             ),
@@ -627,7 +630,8 @@ class RenewalCancelApi(APIView):
         operation_id="billing_renewals_cancel",
         description="Turn auto-renewal off: nothing is charged again and the period paid "
         "runs to its end. Cancelling a cancelled renewal again answers 200 and changes "
-        "nothing; one that has ended answers 409.",
+        "nothing; one that has ended answers 409. Staff may turn off a client's "
+        "(audited); a moderator gets 403.",
     )
     def post(self, request, pk: int):
         renewal = _renewal_of(request, pk)
@@ -635,7 +639,7 @@ class RenewalCancelApi(APIView):
             try:
                 renewal_cancel(renewal=renewal, by=request.user)
             except ApplicationError as exc:
-                if isinstance(exc, NotFound):
+                if isinstance(exc, (NotFound, PermissionDenied)):
                     raise
                 # Cancelled meanwhile (a second click at once) is the same answer.
                 if not AutoRenewal.objects.filter(

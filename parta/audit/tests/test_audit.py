@@ -132,3 +132,21 @@ def test_the_admin_shows_entries_but_offers_no_change_or_delete():
     )
     assert delete.status_code == 403
     assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_every_action_recorded_in_the_code_has_a_name_for_the_crm():
+    """The CRM shows an entry's action by its label; a new action recorded without one would
+    show up as its code."""
+    import re
+    from pathlib import Path
+
+    from parta.audit.labels import ACTION_LABELS
+
+    root = Path(__file__).resolve().parents[2]
+    recorded = set()
+    for path in root.rglob("*.py"):
+        if "tests" in path.parts:
+            continue
+        recorded.update(re.findall(r'action="([a-z_]+\.[a-z_]+)"', path.read_text()))
+    assert {"billing.refund", "access.freeze", "groups.move"} <= recorded
+    assert sorted(recorded - set(ACTION_LABELS)) == []

@@ -31,7 +31,8 @@ from django.utils.translation import gettext as _
 
 from parta.access.models import AccessGrant
 from parta.access.selectors import is_staff_like
-from parta.accounts.models import User
+from parta.accounts.models import Role, User
+from parta.audit.services import record
 from parta.billing.models import (
     AutoRenewal,
     Item,
@@ -54,7 +55,7 @@ from parta.billing.services.fulfilment import order_paid
 from parta.billing.services.orders import order_create
 from parta.billing.totals import TaxSpec, compute_totals
 from parta.common.db import insert_unless_exists
-from parta.common.errors import ApplicationError, NotFound, ValidationFailed
+from parta.common.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 
 # The next period is charged this long before the running one ends.
 CHARGE_BEFORE = timedelta(days=1)
@@ -191,11 +192,14 @@ def _advance(renewal: AutoRenewal, charge: RenewalCharge, order: Order, *, payme
 @transaction.atomic
 def renewal_cancel(*, renewal: AutoRenewal, by: User) -> AutoRenewal:
     """Switch auto-renewal off: nothing is charged again. The period paid runs to its end.
-    The buyer turns off their own; staff and moderators anyone's (for a client)."""
+    The buyer turns off their own; staff anyone's (for a client, audited). Moderators see
+    a client's renewals but do not act on their money."""
     renewal = AutoRenewal.objects.select_for_update().get(pk=renewal.pk)
     for_client = renewal.user_id != by.pk
     if for_client and not is_staff_like(by):
         raise NotFound(_("There is no such auto-renewal."))
+    if for_client and by.role == Role.MODERATOR and not by.is_superuser:
+        raise PermissionDenied(_("Only staff turn off a client's auto-renewal."))
     if renewal.status != RenewalStatus.ACTIVE:
         raise ApplicationError(_("Auto-renewal of this plan is already off."))
     renewal.status = RenewalStatus.CANCELLED
@@ -204,6 +208,16 @@ def renewal_cancel(*, renewal: AutoRenewal, by: User) -> AutoRenewal:
         f"Cancelled by staff (user #{by.pk})." if for_client else "Cancelled by the buyer."
     )
     renewal.save(update_fields=["status", "ended_at", "outcome", "updated_at"])
+    if for_client:
+        # A staff action on a client's money: audited in the same transaction.
+        record(
+            actor=by,
+            action="billing.renewal_cancel",
+            obj=renewal,
+            subject=renewal.user,
+            before={"status": RenewalStatus.ACTIVE.value},
+            after={"status": renewal.status},
+        )
     return renewal
 
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from parta.accounts.tests.factories import ModeratorFactory, StaffFactory, UserFactory
+from parta.audit.models import AuditEntry
 from parta.billing.models import AutoRenewal, RenewalCharge, RenewalStatus
 from parta.billing.services.renewals import renewals_charge
 from parta.billing.tests.factories import PlanFactory, PlanItemFactory, TaxRateFactory
@@ -166,11 +167,23 @@ def test_staff_list_and_cancel_a_clients_renewals(client, buyer):
         assert staff.get(_detail(renewal.pk)).json()["id"] == renewal.pk
         missing = staff.get(LIST, {"user": 999999})
         assert missing.status_code == 404
+    # A moderator sees a client's renewals but does not touch their money.
+    refused = staff.post(_cancel(renewal.pk))
+    assert refused.status_code == 403
+    assert refused.json()["detail"]
+    renewal.refresh_from_db()
+    assert renewal.status == RenewalStatus.ACTIVE
+    assert not AuditEntry.objects.filter(action="billing.renewal_cancel").exists()
+    owner = StaffFactory()
+    staff.force_authenticate(owner)
     response = staff.post(_cancel(renewal.pk))
     assert response.status_code == 200
     renewal.refresh_from_db()
     assert renewal.status == RenewalStatus.CANCELLED
-    assert renewal.outcome == f"Cancelled by staff (user #{staff_user.pk})."
+    assert renewal.outcome == f"Cancelled by staff (user #{owner.pk})."
+    (entry,) = AuditEntry.objects.filter(action="billing.renewal_cancel")
+    assert (entry.actor_id, entry.subject_id) == (owner.pk, buyer.pk)
+    assert (entry.before, entry.after) == ({"status": "active"}, {"status": "cancelled"})
 
 
 def test_the_list_runs_the_same_queries_for_one_renewal_or_many(
