@@ -102,10 +102,14 @@ class LocalMirror:
 
     def announce(self, group) -> None:
         """Tell every process (this one included) to drop ``group``. Call it after the
-        change is visible to readers, i.e. after commit."""
+        change is visible to readers, i.e. after commit. This process drops it at once
+        (its own announcement may reach its socket a moment after the publish returns)."""
         client = _redis_client()
         if client is None:
             return
+        with self._lock:
+            self._groups.pop(str(group), None)
+            self._epoch += 1
         try:
             client.publish(self.channel, str(group))
         except Exception:
