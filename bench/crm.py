@@ -252,7 +252,12 @@ def main() -> None:
     for name, queries, timings in results:
         median = statistics.median(timings)
         p90 = timings[int(len(timings) * 0.9) - 1]
-        verdict = "ok" if median < 100 else "OVER 100 ms"
+        # The targets: < 100 ms for the list's pages, < 300 ms for the dashboard;
+        # the plan filter sorted by status end has none (it is shown for what it costs).
+        target = 300 if name.startswith("dashboard") else 100
+        verdict = "ok" if median < target else f"OVER {target} ms"
+        if name.startswith("plan,"):
+            verdict = "(no target)"
         print(
             f"{name:22s} median {median:7.2f} ms  p90 {p90:7.2f} ms  queries {queries:2d}  "
             f"({median / bare:5.1f} x bare)  {verdict}"
