@@ -538,13 +538,16 @@ class RenewalOut(serializers.Serializer):
     def get_next_charge(self, renewal) -> dict | None:
         if renewal.status != RenewalStatus.ACTIVE or renewal.next_charge_at is None:
             return None
-        return {
-            "at": renewal.next_charge_at,
-            "amount": renewal_amount(
-                item=renewal.item, currency=renewal.currency, taxes=self.context["taxes"]
-            ),
-            "currency": renewal.currency,
-        }
+        # Through the serializer, so its moment is written like every other (school time).
+        return NextChargeOut(
+            {
+                "at": renewal.next_charge_at,
+                "amount": renewal_amount(
+                    item=renewal.item, currency=renewal.currency, taxes=self.context["taxes"]
+                ),
+                "currency": renewal.currency,
+            }
+        ).data
 
     @extend_schema_field(RenewalChargeOut(allow_null=True))
     def get_last_charge(self, renewal) -> dict | None:
