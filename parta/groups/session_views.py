@@ -24,6 +24,7 @@ from parta.groups.selectors import teacher_choices
 from parta.groups.services import may_manage_groups
 from parta.groups.sessions import (
     attendance_mark,
+    invitation_by_token,
     invitation_respond,
     invitation_respond_by_token,
     may_see_session,
@@ -33,11 +34,24 @@ from parta.groups.sessions import (
 )
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def respond_link(request, token: str):
-    """One click from the email records the answer (signed: no sign-in needed); clicking
-    again changes nothing and says so."""
+    """The email's link (signed: no sign-in needed) opens a page with the answer's button;
+    the button records it. Opening the link records nothing, so a mail scanner or a link
+    preview that fetches it cannot answer for the student. Answering again changes nothing
+    and says so."""
     try:
+        if request.method == "GET":
+            invitation, response = invitation_by_token(token=token)
+            return render(
+                request,
+                "groups/session_respond.html",
+                {
+                    "confirm": response,
+                    "invitation": invitation,
+                    "session": invitation.session,
+                },
+            )
         answered = invitation_respond_by_token(token=token)
     except ApplicationError as exc:
         return render(

@@ -327,17 +327,30 @@ def respond_url(*, session_id: int, user_id: int, response: str) -> str:
     return settings.PARTA_SITE_URL.rstrip("/") + path
 
 
-def invitation_respond_by_token(*, token: str) -> Answered:
-    """An email's one-click link: the token (signed, never expiring) names the answer."""
+def invitation_by_token(*, token: str) -> tuple[Invitation, str]:
+    """The invitation and the answer an email's link names (its token is signed and never
+    expires); NotFound for a forged or stale link. Records nothing."""
     invalid = NotFound(_("This link is not valid."))
     try:
         data = signing.Signer(salt=RESPOND_SALT).unsign_object(token)
         session_id, user_id, response = int(data["s"]), int(data["u"]), str(data["r"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         raise invalid from None
-    invitation = Invitation.objects.filter(session_id=session_id, user_id=user_id).first()
+    if response not in (Response.ACCEPTED, Response.DECLINED):
+        raise invalid
+    invitation = (
+        Invitation.objects.filter(session_id=session_id, user_id=user_id)
+        .select_related("user", "session__course")
+        .first()
+    )
     if invitation is None:
         raise invalid
+    return invitation, response
+
+
+def invitation_respond_by_token(*, token: str) -> Answered:
+    """Record the answer an email's link names (the button on the page the link opens)."""
+    invitation, response = invitation_by_token(token=token)
     return invitation_respond(user=invitation.user, invitation_id=invitation.pk, response=response)
 
 

@@ -154,19 +154,39 @@ def test_invitation_goes_to_telegram_with_buttons_and_by_email_with_links(
     assert "/sessions/respond/" in email.alternatives[0][0]
 
 
+def test_the_email_link_to_decline_asks_before_declining(client, moderator, course, students):
+    session = _create(moderator, course)
+    link = respond_url(session_id=session.pk, user_id=students[1].pk, response="declined")
+    path = "/" + link.split("://", 1)[1].split("/", 1)[1]
+    assert "Decline the invitation" in client.get(path).content.decode()
+    invitation = Invitation.objects.get(session=session, user=students[1])
+    assert invitation.response == Response.NONE
+    client.post(path)
+    invitation.refresh_from_db()
+    assert invitation.response == Response.DECLINED
+
+
 def test_the_email_link_records_the_answer_once_without_signing_in(
     client, moderator, course, students
 ):
     session = _create(moderator, course)
     link = respond_url(session_id=session.pk, user_id=students[0].pk, response="accepted")
-    path = link.split("://", 1)[1].split("/", 1)[1]
-    first = client.get("/" + path)
+    path = "/" + link.split("://", 1)[1].split("/", 1)[1]
+    # Opening the link (a mail scanner, a link preview, the student) records nothing: the
+    # page asks, with a button.
+    for _ in range(2):
+        opened = client.get(path)
+        assert opened.status_code == 200
+        assert "Yes, I will come" in opened.content.decode()
+    invitation = Invitation.objects.get(session=session, user=students[0])
+    assert invitation.response == Response.NONE
+    first = client.post(path)
     assert first.status_code == 200
     assert "Thank you: you accepted the invitation." in first.content.decode()
-    invitation = Invitation.objects.get(session=session, user=students[0])
+    invitation.refresh_from_db()
     answered_at = invitation.responded_at
     assert invitation.response == Response.ACCEPTED
-    again = client.get("/" + path)
+    again = client.post(path)
     assert "You have already accepted this invitation." in again.content.decode()
     invitation.refresh_from_db()
     assert invitation.responded_at == answered_at
@@ -177,9 +197,12 @@ def test_a_forged_email_link_is_refused(client, moderator, course, students):
     link = respond_url(session_id=session.pk, user_id=students[0].pk, response="accepted")
     token = link.rstrip("/").rsplit("/", 1)[1]
     forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
-    response = client.get(f"/sessions/respond/{forged}/")
-    assert response.status_code == 404
-    assert "This link is not valid." in response.content.decode()
+    for response in (
+        client.get(f"/sessions/respond/{forged}/"),
+        client.post(f"/sessions/respond/{forged}/"),
+    ):
+        assert response.status_code == 404
+        assert "This link is not valid." in response.content.decode()
     assert not Invitation.objects.exclude(response=Response.NONE).exists()
 
 
