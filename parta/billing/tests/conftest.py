@@ -2,6 +2,7 @@ import pytest
 
 from parta.accounts.tests.factories import UserFactory
 from parta.billing.providers import registry
+from parta.common.testing.fake_tbank import FakeTBank
 
 
 @pytest.fixture
@@ -10,6 +11,21 @@ def buyer(client):
     user = UserFactory(email="buyer@example.com")
     client.force_login(user)
     return user
+
+
+@pytest.fixture
+def tbank(settings):
+    """The fake T-Bank (parta.common.testing.fake_tbank), serving roubles."""
+    with FakeTBank() as fake:
+        settings.PARTA_PAYMENT_PROVIDERS = ["sandbox", "tbank"]
+        settings.PARTA_PAYMENT_PROVIDER = "sandbox"
+        settings.PARTA_PAYMENT_PROVIDER_BY_CURRENCY = {"RUB": "tbank"}
+        settings.TBANK_TERMINAL_KEY = fake.terminal_key
+        settings.TBANK_PASSWORD = fake.password
+        settings.TBANK_API_URL = fake.api_url
+        settings.PARTA_RECEIPTS = True
+        registry.reset()
+        yield fake
 
 
 @pytest.fixture(autouse=True)

@@ -26,28 +26,11 @@ from parta.billing.models import (
     RenewalChargeStatus,
     RenewalStatus,
 )
-from parta.billing.providers import registry
 from parta.billing.services.renewals import RETRY_AFTER, UNREACHABLE_RETRY, renewals_charge
 from parta.billing.tests.factories import PlanItemFactory
 from parta.common.testing.concurrency import run_together
-from parta.common.testing.fake_tbank import FakeTBank
 
 WEBHOOK = "/payments/webhook/tbank/"
-
-
-@pytest.fixture
-def tbank(settings):
-    with FakeTBank() as fake:
-        settings.PARTA_PAYMENT_PROVIDERS = ["sandbox", "tbank"]
-        settings.PARTA_PAYMENT_PROVIDER = "sandbox"
-        settings.PARTA_PAYMENT_PROVIDER_BY_CURRENCY = {"RUB": "tbank"}
-        settings.TBANK_TERMINAL_KEY = fake.terminal_key
-        settings.TBANK_PASSWORD = fake.password
-        settings.TBANK_API_URL = fake.api_url
-        settings.PARTA_RECEIPTS = True
-        registry.reset()
-        yield fake
-    registry.reset()
 
 
 def _subscribed(fake) -> tuple[AutoRenewal, Client]:

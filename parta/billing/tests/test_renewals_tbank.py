@@ -14,27 +14,12 @@ from parta.billing.models import (
     RenewalCharge,
     RenewalStatus,
 )
-from parta.billing.providers import registry
 from parta.billing.services.renewals import renewals_charge
 from parta.billing.tests.factories import PlanItemFactory
-from parta.common.testing.fake_tbank import FakeTBank, tbank_token
+from parta.common.testing.fake_tbank import tbank_token
 
 pytestmark = pytest.mark.django_db
 WEBHOOK = "/payments/webhook/tbank/"
-
-
-@pytest.fixture
-def tbank(settings):
-    with FakeTBank() as fake:
-        settings.PARTA_PAYMENT_PROVIDERS = ["sandbox", "tbank"]
-        settings.PARTA_PAYMENT_PROVIDER = "sandbox"
-        settings.PARTA_PAYMENT_PROVIDER_BY_CURRENCY = {"RUB": "tbank"}
-        settings.TBANK_TERMINAL_KEY = fake.terminal_key
-        settings.TBANK_PASSWORD = fake.password
-        settings.TBANK_API_URL = fake.api_url
-        settings.PARTA_RECEIPTS = True
-        registry.reset()
-        yield fake
 
 
 def _subscribed(client, buyer, fake) -> AutoRenewal:
