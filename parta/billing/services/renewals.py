@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from parta.access.models import AccessGrant
 from parta.access.selectors import is_staff_like
-from parta.accounts.models import Role, User
+from parta.accounts.models import User
 from parta.audit.services import record
 from parta.billing.models import (
     AutoRenewal,
@@ -198,7 +198,7 @@ def renewal_cancel(*, renewal: AutoRenewal, by: User) -> AutoRenewal:
     for_client = renewal.user_id != by.pk
     if for_client and not is_staff_like(by):
         raise NotFound(_("There is no such auto-renewal."))
-    if for_client and by.role == Role.MODERATOR and not by.is_superuser:
+    if for_client and not by.is_school_staff:
         raise PermissionDenied(_("Only staff turn off a client's auto-renewal."))
     if renewal.status != RenewalStatus.ACTIVE:
         raise ApplicationError(_("Auto-renewal of this plan is already off."))
